@@ -1,0 +1,124 @@
+"""Composes flow + store + locales: the one place a turn happens.
+
+A turn: load the person's session, run the pure engine step, save the session with
+compare-and-set, and return the replies. Adapters call `App.handle` and render what
+comes back; they never touch the store or the engine themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.engine.flow import Flow
+from bot.engine.machine import State, step
+from bot.errors import CorruptRecord, StoreError, VersionConflict
+from bot.i18n import Locales, detect_lang
+from bot.stores.base import PREFS, SESSION, Store
+from bot.types import Incoming, Reply, SessionKey
+
+log = logging.getLogger("backcheck.app")
+
+MAX_TEXT = 4000  # longer typed messages are not read, only answered kindly
+RETRIES = 8
+
+
+class App:
+    """The conversation service every adapter shares."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        locales: Locales,
+        store: Store,
+        *,
+        region: str = "SE",
+        default_lang: str = "en",
+        session_ttl: float = 86400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.flow, self.locales, self.store = flow, locales, store
+        self.region, self.default_lang = region, default_lang
+        self.session_ttl, self.clock = session_ttl, clock
+        self.listeners: list[Callable[[Incoming, State | None, State | None], None]] = []
+
+    def text(self, lang: str, key: str, **params: object) -> str:
+        """A localized string for adapters (e.g. "I've sent you a private message")."""
+        return self.locales.translator(lang, self.region).t(key, **params)
+
+    async def language(self, key: SessionKey, lang_hint: str | None = None) -> str:
+        """The person's language: their saved choice, else the platform's, else the default.
+        Never raises: a store that is down falls back to the hint."""
+        try:
+            rec = await self.store.get(PREFS, key.person())
+        except StoreError:
+            rec = None
+        if rec is not None and rec.data.get("lang") in self.locales.langs:
+            return str(rec.data["lang"])
+        return detect_lang(lang_hint, self.locales.langs, self.default_lang)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Run one turn. Never raises for bad input or a failing store: the person always
+        gets a reply in their language."""
+        if len(incoming.value) > MAX_TEXT:
+            incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
+        try:
+            if incoming.kind == "command" and incoming.value == "forget":
+                return await self._forget(incoming)
+            for _ in range(RETRIES):
+                try:
+                    return await self._turn(incoming)
+                except VersionConflict:
+                    continue
+            raise StoreError("too many concurrent updates for one conversation")
+        except StoreError as exc:
+            log.warning("store error for user %s: %s", incoming.key.hashed(), type(exc).__name__)
+            lang = detect_lang(incoming.lang_hint, self.locales.langs, self.default_lang)
+            return [Reply(kind="error", text=self.text(lang, "errors.unavailable"))]
+
+    async def _turn(self, incoming: Incoming) -> list[Reply]:
+        key = incoming.key
+        notices: list[Reply] = []
+        try:
+            rec = await self.store.get(SESSION, key.id())
+        except CorruptRecord:
+            rec = None
+            lang = await self.language(key, incoming.lang_hint)
+            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+        state = None if rec is None else State.from_dict(rec.data)
+        if state is None:
+            lang = await self.language(key, incoming.lang_hint)
+            state = State.new(self.flow, lang, secrets.token_urlsafe(6))
+        before = state
+        after, replies = step(self.flow, state, incoming, self.locales, self.region)
+        version = 0 if rec is None else rec.version
+        if after is None:
+            if rec is not None:
+                await self.store.put(SESSION, key.id(), {}, version=version, ttl=1, person=key.person())
+                await self.store.delete(SESSION, key.id())
+        elif after != before or rec is None:
+            await self.store.put(
+                SESSION, key.id(), after.to_dict(), version=version,
+                ttl=self.session_ttl, person=key.person(),
+            )
+        if after is not None and after.lang != before.lang:
+            await self._save_lang(key, after.lang)
+        for listener in self.listeners:
+            listener(incoming, before if rec is not None else None, after)
+        return notices + replies
+
+    async def _save_lang(self, key: SessionKey, lang: str) -> None:
+        rec = await self.store.get(PREFS, key.person())
+        await self.store.put(
+            PREFS, key.person(), {"lang": lang},
+            version=0 if rec is None else rec.version, person=key.person(),
+        )
+
+    async def _forget(self, incoming: Incoming) -> list[Reply]:
+        lang = await self.language(incoming.key, incoming.lang_hint)
+        await self.store.forget(incoming.key.person())
+        log.info("forgot user %s", incoming.key.hashed())
+        return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]

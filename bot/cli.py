@@ -1,0 +1,48 @@
+"""`backcheck` subcommands: chat, lint, graph, and one per platform adapter."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.errors import BackcheckError
+
+# Modules that add their own subcommands with `register(subparsers)`.
+PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram", "bot.adapters.slack")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    parser = argparse.ArgumentParser(prog="backcheck", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `backcheck` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except BackcheckError as exc:
+        print(f"backcheck: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

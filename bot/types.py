@@ -1,0 +1,81 @@
+"""Small frozen dataclasses shared by every layer: the engine, the app, stores and adapters."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+# What a person did: answered with a button or by typing, gave a command, or opened the bot.
+IncomingKind = Literal["answer", "text", "command", "start"]
+
+# What the bot says. "answered" restates an answered question with the choice, so that
+# adapters that can edit messages (Telegram, Slack) update the question in place.
+ReplyKind = Literal["question", "info", "outcome", "answered", "message", "error"]
+
+ButtonKind = Literal["answer", "command"]
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """Who a conversation belongs to: one person in one private chat on one platform."""
+
+    platform: str
+    workspace: str
+    chat: str
+    user: str
+
+    def id(self) -> str:
+        """The one key every store uses for this conversation."""
+        return f"{self.platform}:{self.workspace}:{self.chat}:{self.user}"
+
+    def person(self) -> str:
+        """The key of the person across their chats, for language preference and forget."""
+        return f"{self.platform}:{self.workspace}:{self.user}"
+
+    def hashed(self) -> str:
+        """A short pseudonymous id, the only form of a user id allowed in logs."""
+        return hashlib.sha256(self.person().encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One event from a person, already translated from the platform's shape."""
+
+    key: SessionKey
+    kind: IncomingKind
+    value: str = ""
+    token: str | None = None  # the stale-button token carried by a button, if any
+    lang_hint: str | None = None  # the platform's language for this person, e.g. "sv-SE"
+
+
+@dataclass(frozen=True)
+class Button:
+    """One button under a message. `value` is an option id or a command name."""
+
+    kind: ButtonKind
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The triage result of a finished check."""
+
+    level: str
+    fits: tuple[str, ...]
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message for the person, in their language, ready for any adapter to render."""
+
+    kind: ReplyKind
+    text: str
+    buttons: tuple[Button, ...] = ()
+    node: str | None = None
+    progress: tuple[int, int] | None = None
+    token: str | None = None
+    outcome: Outcome | None = None
+    sections: tuple[str, ...] = field(default=())  # the outcome in parts, for platform limits

@@ -12,11 +12,15 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
+from bot.config import Settings
 from bot.engine.flow import Flow
+from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.engine.machine import State, step
 from bot.errors import CorruptRecord, StoreError, VersionConflict
-from bot.i18n import Locales, detect_lang
+from bot.i18n import Locales, detect_lang, load_locales
+from bot.stores import open_store
 from bot.stores.base import PREFS, SESSION, Store
 from bot.types import Incoming, Reply, SessionKey
 
@@ -122,3 +126,17 @@ class App:
         await self.store.forget(incoming.key.person())
         log.info("forgot user %s", incoming.key.hashed())
         return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
+
+
+def build_app(settings: Settings, store: Store | None = None) -> App:
+    """The App for these settings: the shipped (or configured) flow, the locales, the store."""
+    locales = load_locales(LOCALES_DIR)
+    flow = load_flow(Path(settings.flow) if settings.flow else DEFAULT_FLOW, locales)
+    return App(
+        flow,
+        locales,
+        store if store is not None else open_store(settings.store),
+        region=settings.region,
+        default_lang=settings.default_lang,
+        session_ttl=settings.session_ttl,
+    )

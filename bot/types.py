@@ -10,8 +10,9 @@ from typing import Literal
 IncomingKind = Literal["answer", "text", "command", "start"]
 
 # What the bot says. "answered" restates an answered question with the choice, so that
-# adapters that can edit messages (Telegram, Slack) update the question in place.
-ReplyKind = Literal["question", "info", "outcome", "answered", "message", "error"]
+# adapters that can edit messages (Telegram, Slack) update the question in place;
+# "stale" is a short notice for a button that no longer applies (a toast, not a message).
+ReplyKind = Literal["question", "info", "outcome", "answered", "stale", "message", "error"]
 
 ButtonKind = Literal["answer", "command"]
 
@@ -72,10 +73,11 @@ class Reply:
     """One message for the person, in their language, ready for any adapter to render."""
 
     kind: ReplyKind
-    text: str
+    text: str  # everything to show, progress line included
     buttons: tuple[Button, ...] = ()
     node: str | None = None
     progress: tuple[int, int] | None = None
     token: str | None = None
     outcome: Outcome | None = None
     sections: tuple[str, ...] = field(default=())  # the outcome in parts, for platform limits
+    prompt: str = ""  # a question's own sentence, without the progress line

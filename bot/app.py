@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
-from bot.engine.machine import State, step
+from bot.engine.machine import State, parse_command, step
 from bot.errors import CorruptRecord, StoreError, VersionConflict
 from bot.i18n import Locales, detect_lang, load_locales
 from bot.stores import open_store
@@ -70,7 +70,7 @@ class App:
         if len(incoming.value) > MAX_TEXT:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
         try:
-            if incoming.kind == "command" and incoming.value == "forget":
+            if is_forget(incoming, self.locales):
                 return await self._forget(incoming)
             for _ in range(RETRIES):
                 try:
@@ -92,7 +92,16 @@ class App:
             rec = None
             lang = await self.language(key, incoming.lang_hint)
             notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
-        state = None if rec is None else State.from_dict(rec.data)
+        state = None
+        if rec is not None:
+            try:
+                state = State.from_dict(rec.data, self.flow)
+            except ValueError:
+                log.warning("unreadable session for user %s dropped", key.hashed())
+                await self._drop(key, rec.version)
+                rec = None
+                lang = await self.language(key, incoming.lang_hint)
+                notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
         if state is None:
             lang = await self.language(key, incoming.lang_hint)
             state = State.new(self.flow, lang, secrets.token_urlsafe(6))
@@ -101,9 +110,8 @@ class App:
         version = 0 if rec is None else rec.version
         if after is None:
             if rec is not None:
-                await self.store.put(SESSION, key.id(), {}, version=version, ttl=1, person=key.person())
-                await self.store.delete(SESSION, key.id())
-        elif after != before or rec is None:
+                await self._drop(key, version)
+        elif after != before or (rec is None and any(r.token for r in replies)):
             await self.store.put(
                 SESSION, key.id(), after.to_dict(), version=version,
                 ttl=self.session_ttl, person=key.person(),
@@ -113,6 +121,11 @@ class App:
         for listener in self.listeners:
             listener(incoming, before if rec is not None else None, after)
         return notices + replies
+
+    async def _drop(self, key: SessionKey, version: int) -> None:
+        """Delete a session, but only if nobody changed it since we read it."""
+        await self.store.put(SESSION, key.id(), {}, version=version, ttl=1, person=key.person())
+        await self.store.delete(SESSION, key.id())
 
     async def _save_lang(self, key: SessionKey, lang: str) -> None:
         rec = await self.store.get(PREFS, key.person())
@@ -126,6 +139,13 @@ class App:
         await self.store.forget(incoming.key.person())
         log.info("forgot user %s", incoming.key.hashed())
         return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
+
+
+def is_forget(incoming: Incoming, locales: Locales) -> bool:
+    """`forget` by button, slash command or typed word: handled here, not by the engine."""
+    if incoming.kind == "command":
+        return incoming.value.strip() == "forget"
+    return incoming.kind == "text" and parse_command(incoming.value, locales) == "forget"
 
 
 def build_app(settings: Settings, store: Store | None = None) -> App:

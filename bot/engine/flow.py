@@ -1,0 +1,102 @@
+"""The flow model: plain frozen dataclasses built by the loader and read by the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.engine.rules import Condition
+
+NodeKind = Literal["question", "info", "outcome"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer to a question. `label` is a locale key; `next` overrides the node's."""
+
+    id: str
+    label: str
+    flags: tuple[str, ...] = ()
+    next: tuple[Transition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Go to `goto` when `cond` holds (None: always)."""
+
+    goto: str
+    cond: Condition | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """A question, an info message with "continue", or the outcome."""
+
+    id: str
+    kind: NodeKind
+    text: str = ""  # locale key of the question or message
+    short: str = ""  # locale key of a short form, for "why" and the doctor's summary
+    options: tuple[Option, ...] = ()
+    next: tuple[Transition, ...] = ()
+    line: int | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        """The option with this id, if the node has it."""
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When `cond` holds, the level is at least `level`; `why` names the deciding questions."""
+
+    level: str
+    cond: Condition | None
+    why: tuple[str, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A condition the symptoms may fit (never "you have") and when to mention it."""
+
+    id: str
+    cond: Condition
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """A safety property lint proves over every path: when `cond`, level >= `level`."""
+
+    name: str
+    cond: Condition
+    level: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A whole validated flow."""
+
+    id: str
+    path: str
+    start: str
+    levels: tuple[str, ...]  # least urgent first
+    exit_at: str  # from this level on, the next node must be the outcome
+    red_flags: tuple[str, ...]  # asked first, in this order
+    nodes: dict[str, Node]
+    rules: tuple[Rule, ...]
+    fits: tuple[Fit, ...]
+    invariants: tuple[Invariant, ...]
+    ranks: dict[str, int] = field(default_factory=dict)
+    tests: tuple[tuple[str, frozenset[str] | None], ...] = ()  # test key, fits it is for (None: all)
+    helps: tuple[tuple[str, Condition | None], ...] = ()  # what helps now, and when
+
+    def rank(self, level: str) -> int:
+        """0 for the least urgent level, rising with urgency."""
+        return self.ranks[level]
+
+    def questions(self) -> list[Node]:
+        """Every question node, in file order."""
+        return [n for n in self.nodes.values() if n.kind == "question"]

@@ -1,0 +1,216 @@
+"""The pure step: (flow, state, what the person did) -> (new state, replies).
+
+No I/O happens here: the App loads the state before and saves it after. A `None` state
+means the conversation is over and its record should be deleted (stop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.engine import render, triage
+from bot.engine.flow import Flow, Node
+from bot.i18n import Locales, Translator
+from bot.types import Button, Incoming, Reply
+
+# Commands a person can give by button, by slash command or by typing (words in locales).
+COMMANDS = ("start", "back", "restart", "stop", "help", "language", "faq", "privacy",
+            "forget", "summary")
+_PUNCT = re.compile(r"[\s.!?,;:'\"()\[\]]+")
+
+Step = tuple["State | None", list[Reply]]
+
+
+@dataclass(frozen=True)
+class State:
+    """One conversation: where it is, what was answered, in which language.
+    `turn` rises with every change, so a button from an earlier turn is recognised."""
+
+    node: str
+    answers: tuple[tuple[str, str], ...]
+    lang: str
+    nonce: str
+    turn: int = 0
+    done: bool = False
+    day: str = ""
+
+    @property
+    def token(self) -> str:
+        """What buttons carry to prove they belong to this very turn."""
+        return f"{self.nonce}.{self.turn}"
+
+    @classmethod
+    def new(cls, flow: Flow, lang: str, nonce: str, day: str | None = None) -> State:
+        return cls(flow.start, (), lang, nonce, 0, False, day or dt.date.today().isoformat())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "answers": [list(a) for a in self.answers], "lang": self.lang,
+                "nonce": self.nonce, "turn": self.turn, "done": self.done, "day": self.day}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], flow: Flow) -> State:
+        """Rebuild a stored state; ValueError when it does not fit this flow."""
+        try:
+            answers = tuple((str(q), str(a)) for q, a in data["answers"])
+            state = cls(str(data["node"]), answers, str(data["lang"]), str(data["nonce"]),
+                        int(data["turn"]), bool(data["done"]), str(data.get("day", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"stored session is malformed: {type(exc).__name__}") from None
+        if state.node not in flow.nodes or any(
+            q not in flow.nodes or flow.nodes[q].option(a) is None for q, a in answers
+        ):
+            raise ValueError("stored session does not fit the current flow")
+        return state
+
+
+def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: str) -> Step:
+    """Apply one event to one conversation."""
+    tr = locales.translator(state.lang, region)
+    if event.kind == "start":
+        return _start(flow, state, tr)
+    if event.kind == "answer":
+        return _button(flow, state, event, tr)
+    if event.kind == "command":
+        name, _, arg = event.value.strip().partition(" ")
+        return _command(flow, state, name, arg.strip(), event.token, locales, region)
+    text = event.value
+    command = parse_command(text, locales)
+    if command:
+        name, _, arg = command.partition(" ")
+        return _command(flow, state, name, arg, None, locales, region)
+    if state.done:
+        return state, [_finished(tr, state)]
+    node = flow.nodes[state.node]
+    option = match_answer(text, node, locales)
+    if option is None:
+        return state, [render.question(flow, tr, node, state.answers, state.token,
+                                       lead=tr.t("reprompt"))]
+    return _answer(flow, state, option, tr)
+
+
+def current(flow: Flow, state: State, tr: Translator, lead: str = "") -> Reply:
+    """What the person should see now: the open question, or the finished-check menu."""
+    if state.done:
+        return _finished(tr, state, lead)
+    return render.question(flow, tr, flow.nodes[state.node], state.answers, state.token, lead=lead)
+
+
+def _finished(tr: Translator, state: State, lead: str = "") -> Reply:
+    text = (lead + "\n\n" if lead else "") + tr.t("finished")
+    buttons = tuple(Button("command", c, tr.t(f"button.{c}")) for c in render.OUTCOME_BUTTONS)
+    return Reply("message", text, buttons, token=state.token)
+
+
+def _start(flow: Flow, state: State, tr: Translator) -> Step:
+    if state.answers and not state.done:
+        return state, [current(flow, state, tr, lead=tr.t("welcome_back"))]
+    fresh = replace(state, node=flow.start, answers=(), done=False,
+                    turn=state.turn + (1 if state.answers else 0))
+    return fresh, [current(flow, fresh, tr, lead=tr.t("intro"))]
+
+
+def _button(flow: Flow, state: State, event: Incoming, tr: Translator) -> Step:
+    if event.token != state.token or state.done:
+        return state, [Reply("stale", tr.t("stale"))]
+    node = flow.nodes[state.node]
+    if node.option(event.value) is None:
+        lead = tr.t("not_an_option")
+        return state, [Reply("error", lead), current(flow, state, tr)]
+    return _answer(flow, state, event.value, tr)
+
+
+def _answer(flow: Flow, state: State, option_id: str, tr: Translator) -> Step:
+    node = flow.nodes[state.node]
+    answers = (*state.answers, (node.id, option_id))
+    target = triage.next_node(flow, node, option_id, triage.facts(flow, answers))
+    done = flow.nodes[target].kind == "outcome"
+    new = replace(state, node=target, answers=answers, turn=state.turn + 1, done=done)
+    replies = [render.answered(tr, node, option_id)]
+    if done:
+        replies.append(render.outcome(flow, tr, answers, new.token))
+    else:
+        replies.append(current(flow, new, tr))
+    return new, replies
+
+
+def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
+             locales: Locales, region: str) -> Step:
+    tr = locales.translator(state.lang, region)
+    if name in ("back", "restart") and token is not None and token != state.token:
+        return state, [Reply("stale", tr.t("stale"))]
+    if name == "start":
+        return _start(flow, state, tr)
+    if name == "back":
+        return _back(flow, state, tr)
+    if name == "restart":
+        fresh = replace(state, node=flow.start, answers=(), done=False, turn=state.turn + 1)
+        return fresh, [current(flow, fresh, tr, lead=tr.t("restarted"))]
+    if name in ("stop", "cancel"):
+        return None, [Reply("message", tr.t("stopped"))]
+    if name == "language":
+        lang = arg if arg in locales.langs else _other_lang(state.lang, locales)
+        new = replace(state, lang=lang)
+        tr = locales.translator(lang, region)
+        return new, [current(flow, new, tr, lead=tr.t("language_switched"))]
+    if name == "summary":
+        text = render.summary(flow, tr, state.answers, state.day, state.done)
+        return state, [Reply("message", text), current(flow, state, tr)]
+    texts = {"help": "help", "faq": None, "privacy": "privacy"}
+    if name in texts:
+        key = texts[name]
+        return state, [current(flow, state, tr, lead=render.faq(tr) if key is None else tr.t(key))]
+    return state, [current(flow, state, tr, lead=tr.t("reprompt"))]
+
+
+def _back(flow: Flow, state: State, tr: Translator) -> Step:
+    if not state.answers:
+        return state, [current(flow, state, tr, lead=tr.t("nothing_to_undo"))]
+    last, _ = state.answers[-1]
+    new = replace(state, node=last, answers=state.answers[:-1], done=False, turn=state.turn + 1)
+    return new, [current(flow, new, tr, lead=tr.t("went_back"))]
+
+
+def _other_lang(lang: str, locales: Locales) -> str:
+    langs = locales.langs
+    return langs[(langs.index(lang) + 1) % len(langs)] if lang in langs else langs[0]
+
+
+def normalize(text: str) -> str:
+    """Lower case, single spaces, no surrounding punctuation or slash."""
+    return _PUNCT.sub(" ", text.lower()).strip().lstrip("/").strip()
+
+
+def _words(locales: Locales, key: str) -> set[str]:
+    return {normalize(w) for ws in locales.words_everywhere(key).values() for w in ws}
+
+
+def parse_command(text: str, locales: Locales) -> str | None:
+    """The command a typed message means ("hjälp" -> "help", "svenska" -> "language sv")."""
+    said = normalize(text)
+    first, _, rest = said.partition(" ")
+    for lang in locales.langs:
+        if said in _words(locales, f"words.lang_{lang}"):
+            return f"language {lang}"
+    for name in COMMANDS:
+        words = _words(locales, f"words.{name}")
+        if said in words:
+            return name
+        if name == "language" and first in words and rest in locales.langs:
+            return f"language {rest}"
+    return None
+
+
+def match_answer(text: str, node: Node, locales: Locales) -> str | None:
+    """The option a typed answer means: yes/ja, no/nej, the number, the label or the id."""
+    said = normalize(text)
+    ids = [o.id for o in node.options]
+    if said.isdigit() and 1 <= int(said) <= len(ids):
+        return ids[int(said) - 1]
+    for option in node.options:
+        labels = {normalize(locales.translator(lang).t(option.label)) for lang in locales.langs}
+        if said == option.id or said in labels or said in _words(locales, f"words.{option.id}"):
+            return option.id
+    return None

@@ -1,0 +1,102 @@
+"""Turning engine state into words: questions, the outcome, the doctor's summary, the FAQ.
+Every sentence comes from the locales; this module only chooses and arranges them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.engine import triage
+from bot.engine.flow import Flow, Node
+from bot.i18n import Translator
+from bot.types import Button, Outcome, Reply
+
+OUTCOME_BUTTONS = ("summary", "restart", "faq")
+FAQ_ITEMS = 5
+
+
+def question(flow: Flow, tr: Translator, node: Node, answers: triage.Answers,
+             token: str, *, lead: str = "") -> Reply:
+    """A question (or info message) with its options as buttons and a progress line."""
+    asked = sum(1 for q, _ in answers if flow.nodes[q].kind == "question")
+    prompt = tr.t(node.text)
+    text = prompt
+    progress = None
+    if node.kind == "question":
+        progress = (asked + 1, asked + triage.remaining(flow, node.id, answers))
+        text = tr.t("progress", n=progress[0], total=progress[1]) + "\n\n" + prompt
+    if lead:
+        text = lead + "\n\n" + text
+    buttons = tuple(Button("answer", o.id, tr.t(o.label)) for o in node.options)
+    kind = "info" if node.kind == "info" else "question"
+    return Reply(kind, text, buttons, node.id, progress, token, prompt=prompt)
+
+
+def answered(tr: Translator, node: Node, option_id: str) -> Reply:
+    """The question restated with the chosen answer, for editing the original message."""
+    option = node.option(option_id)
+    label = tr.t(option.label) if option else option_id
+    return Reply("answered", tr.t("answered", question=tr.t(node.text), answer=label),
+                 node=node.id)
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str) -> Reply:
+    """The full result: headline, why, may fit, tests, what helps, when to act, sources."""
+    result = triage.outcome(flow, answers)
+    known = triage.facts(flow, answers)
+    level = result.level
+    sections = [
+        f"{tr.t(f'level.{level}.icon')} {tr.t(f'level.{level}.headline')}\n\n"
+        f"{tr.t(f'level.{level}.advice')}",
+        tr.t("outcome.why_title") + "\n" + _bullets(
+            [_answer_line(flow, tr, q, dict(answers)[q]) for q in result.why]
+        ),
+        tr.t("outcome.fits_title") + "\n" + (
+            _bullets([f"{tr.t(f'fit.{f}.name')}: {tr.t(f'fit.{f}.about')}" for f in result.fits])
+            if result.fits else tr.t("outcome.no_fits")
+        ),
+        tr.t("outcome.tests_title") + "\n" + _bullets(
+            [tr.t(key) for key, fits in flow.tests if fits is None or fits & set(result.fits)]
+        ),
+    ]
+    if flow.rank(level) < flow.rank(flow.exit_at):
+        helps = [tr.t(key) for key, cond in flow.helps if cond is None or cond.truth(known)]
+        sections.append(tr.t("outcome.helps_title") + "\n" + _bullets(helps))
+    sections += [
+        tr.t("outcome.worse_title") + "\n" + tr.t("outcome.worse"),
+        tr.t("outcome.sources_title") + "\n" + _bullets(tr.words("sources")),
+        tr.t("outcome.not_diagnosis"),
+    ]
+    buttons = tuple(Button("command", c, tr.t(f"button.{c}")) for c in OUTCOME_BUTTONS)
+    return Reply("outcome", "\n\n".join(sections), buttons, token=token, sections=tuple(sections),
+                 outcome=Outcome(result.level, result.fits, result.why), prompt=sections[0])
+
+
+def _answer_line(flow: Flow, tr: Translator, qid: str, option_id: str) -> str:
+    node = flow.nodes[qid]
+    option = node.option(option_id)
+    return f"{tr.t(node.short)}: {tr.t(option.label) if option else option_id}"
+
+
+def summary(flow: Flow, tr: Translator, answers: triage.Answers, day: str, done: bool) -> str:
+    """The answers as plain text, dated, for the person to show their doctor."""
+    lines = [tr.t("summary.title", date=day), ""]
+    lines += [f"- {_answer_line(flow, tr, q, a)}" for q, a in answers
+              if flow.nodes[q].kind == "question"]
+    if done:
+        level = triage.level_of(flow, answers)
+        lines += ["", tr.t("summary.result", headline=tr.t(f"level.{level}.headline"))]
+    else:
+        lines += ["", tr.t("summary.unfinished")]
+    lines += ["", tr.t("summary.footer")]
+    return "\n".join(lines)
+
+
+def faq(tr: Translator) -> str:
+    """The article's questions and answers."""
+    parts = [tr.t("faq.title")]
+    parts += [f"{tr.t(f'faq.q{i}')}\n{tr.t(f'faq.a{i}')}" for i in range(1, FAQ_ITEMS + 1)]
+    return "\n\n".join(parts)

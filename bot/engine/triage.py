@@ -1,0 +1,80 @@
+"""Triage: the level, the reasons and the "may fit" list, all computed from the answers.
+
+The level is the most urgent level of any rule that holds. Rules only look at answers,
+so answering more can only add rules that hold: a level never goes down as a check
+goes on (lint proves it over every path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.engine.flow import Flow, Node, Transition
+from bot.engine.rules import Facts, holds
+from bot.types import Outcome
+
+Answers = Sequence[tuple[str, str]]
+
+
+def facts(flow: Flow, answers: Answers, *, closed: bool = True) -> Facts:
+    """What is known after these answers, with the level they call for."""
+    given = dict(answers)
+    flags = frozenset(
+        f
+        for qid, oid in given.items()
+        if (node := flow.nodes.get(qid)) and (opt := node.option(oid))
+        for f in opt.flags
+    )
+    base = Facts(given, flags, 0, flow.ranks, closed)
+    rank = max((flow.rank(r.level) for r in flow.rules if holds(r.cond, base)), default=0)
+    return Facts(given, flags, rank, flow.ranks, closed)
+
+
+def level_of(flow: Flow, answers: Answers) -> str:
+    """The level these answers call for."""
+    return flow.levels[facts(flow, answers).rank]
+
+
+def outcome(flow: Flow, answers: Answers) -> Outcome:
+    """Level, the questions that decided it (in the order asked), and what it may fit."""
+    known = facts(flow, answers)
+    level = flow.levels[known.rank]
+    deciding = {q for r in flow.rules if r.level == level and holds(r.cond, known) for q in r.why}
+    why = tuple(q for q, _ in answers if q in deciding)
+    fits = tuple(f.id for f in flow.fits if holds(f.cond, known))
+    return Outcome(level, fits, why)
+
+
+def choose(transitions: Sequence[Transition], known: Facts) -> str | None:
+    """The first transition whose condition holds."""
+    return next((t.goto for t in transitions if holds(t.cond, known)), None)
+
+
+def next_node(flow: Flow, node: Node, option_id: str, known: Facts) -> str:
+    """Where the flow goes after `option_id` was chosen at `node`."""
+    option = node.option(option_id)
+    target = choose(option.next, known) if option and option.next else None
+    target = target or choose(node.next, known)
+    if target is None:  # the loader guarantees a default; this is a programming error
+        raise RuntimeError(f"node {node.id!r} has no way on")
+    return target
+
+
+def typical_option(node: Node) -> str:
+    """The answer most people give, for estimating how many questions remain."""
+    ids = [o.id for o in node.options]
+    return "no" if "no" in ids else ids[0]
+
+
+def remaining(flow: Flow, node_id: str, answers: Answers) -> int:
+    """About how many questions are left from `node_id` (this one included)."""
+    path = list(answers)
+    count = 0
+    for _ in range(len(flow.nodes)):
+        node = flow.nodes[node_id]
+        if node.kind == "outcome":
+            break
+        count += node.kind == "question"
+        path.append((node.id, typical_option(node)))
+        node_id = next_node(flow, node, path[-1][1], facts(flow, path))
+    return count

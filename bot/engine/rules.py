@@ -167,3 +167,12 @@ def _parse(raw: Any) -> Condition:
     if op in ("answered", "flag", "level_at_least") and isinstance(arg, str):
         return {"answered": Answered, "flag": Flag, "level_at_least": LevelAtLeast}[op](arg)
     raise ValueError(f"unknown condition {op!r} (use answer/in, answered, flag, any, all, not, level_at_least)")
+
+
+def support(cond: Condition, facts: Facts) -> set[str]:
+    """The questions whose answers make `cond` true: the reasons shown under "why"."""
+    if isinstance(cond, Answer):
+        return {cond.question} if cond.truth(facts) is True else set()
+    if isinstance(cond, Any_ | All_):
+        return set().union(*(support(c, facts) for c in cond.items))
+    return set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.engine.flow import Flow, Node, Transition
-from bot.engine.rules import Facts, holds
+from bot.engine.rules import Facts, holds, support
 from bot.types import Outcome
 
 Answers = Sequence[tuple[str, str]]
@@ -39,7 +39,13 @@ def outcome(flow: Flow, answers: Answers) -> Outcome:
     """Level, the questions that decided it (in the order asked), and what it may fit."""
     known = facts(flow, answers)
     level = flow.levels[known.rank]
-    deciding = {q for r in flow.rules if r.level == level and holds(r.cond, known) for q in r.why}
+    deciding = {
+        q
+        for r in flow.rules
+        if r.level == level and holds(r.cond, known)
+        for q in r.why
+        if r.cond is None or q in support(r.cond, known)
+    }
     why = tuple(q for q, _ in answers if q in deciding)
     fits = tuple(f.id for f in flow.fits if holds(f.cond, known))
     return Outcome(level, fits, why)

@@ -41,7 +41,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         if not isinstance(key, str):
             key = str(key)
         if key in mapping:
-            raise FlowError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
+            raise FlowError(f"duplicate id or key {key!r}", node=key,
+                            line=key_node.start_mark.line + 1)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
@@ -63,7 +64,8 @@ def load_yaml(path: Path) -> Any:
         finally:
             loader.dispose()
     except FlowError as exc:
-        raise FlowError(str(exc).split(": ", 1)[-1], file=str(path), line=exc.line) from exc
+        raise FlowError(str(exc).split(": ", 1)[-1], file=str(path), node=exc.node,
+                        line=exc.line) from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise FlowError(f"invalid YAML: {exc.problem}", file=str(path), line=line) from exc

@@ -1,0 +1,165 @@
+"""The conversation as a person in the terminal sees it (push/pop test bot, memory store)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.types import Incoming, SessionKey
+from tests.support import TestBot, make_app
+
+
+async def started(lang: str = "en") -> TestBot:
+    bot = TestBot(lang=lang)
+    await bot.start()
+    return bot
+
+
+async def test_first_screen_introduces_the_check_and_asks_the_first_red_flag() -> None:
+    bot = await started()
+    screen = bot.pop()
+    assert "This is not a diagnosis" in screen
+    assert "Question 1 of about" in screen
+    assert "suddenly become very painful, pale or bluish" in screen
+    assert "  1. Yes\n  2. No\n  3. Not sure" in screen
+
+
+@pytest.mark.parametrize("typed", ["no", "No!", "nej", "2", "n", "NEJ."])
+async def test_typed_answers_in_either_language(typed: str) -> None:
+    bot = await started()
+    bot.pop_all()
+    await bot.push(typed)
+    screen = bot.pop_all()[-1]
+    assert "Question 2 of about" in screen
+    assert "cannot stand or walk at all" in screen
+
+
+async def test_a_label_in_swedish_and_not_sure() -> None:
+    bot = await started("sv")
+    assert "Fråga 1 av ungefär" in bot.pop_all()[-1]
+    await bot.push("vet inte")
+    assert bot.pop_all()[-1].startswith("🚑 Ring 112 nu")
+
+
+async def test_nonsense_gets_a_kind_reprompt_with_the_same_question() -> None:
+    bot = await started()
+    bot.pop_all()
+    await bot.push("my toes feel funny")
+    screen = bot.pop_all()[-1]
+    assert screen.startswith("Sorry, I didn't catch that.")
+    assert "Question 1 of about" in screen
+    assert "  1. Yes" in screen
+
+
+async def test_back_undoes_the_last_answer_and_restart_starts_over() -> None:
+    bot = await started()
+    await bot.push("no")
+    await bot.push("no")
+    bot.pop_all()
+    await bot.push("back")
+    screen = bot.pop_all()[-1]
+    assert screen.startswith("OK, let's take that question again.")
+    assert "Question 2 of about" in screen
+    await bot.push("restart")
+    assert "Question 1 of about" in bot.pop_all()[-1]
+    await bot.push("back")
+    assert bot.pop_all()[-1].startswith("There is nothing to go back to")
+
+
+async def test_switching_language_resends_the_current_question() -> None:
+    bot = await started()
+    await bot.push("no")
+    bot.pop_all()
+    await bot.push("svenska")
+    screen = bot.pop_all()[-1]
+    assert screen.startswith("Nu pratar vi svenska.")
+    assert "Fråga 2 av ungefär" in screen
+    await bot.push("language")
+    assert "Question 2 of about" in bot.pop_all()[-1]
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    ("help", "back – change your last answer"),
+    ("faq", "Is tingling in my toes always caused by back problems?"),
+    ("privacy", "What I store"),
+    ("hjälp", "back – change your last answer"),
+])
+async def test_help_faq_and_privacy_keep_the_question_open(command: str, words: str) -> None:
+    bot = await started()
+    bot.pop_all()
+    await bot.push(command)
+    screen = bot.pop_all()[-1]
+    assert words in screen
+    assert "Question 1 of about" in screen
+
+
+async def test_stop_ends_and_deletes_the_check() -> None:
+    bot = await started()
+    await bot.push("no")
+    bot.pop_all()
+    await bot.push("stop")
+    assert bot.pop_all() == ["Stopped. I have deleted this check. Type start whenever you want "
+                             "to begin again.\n"]
+    assert bot.console.ended
+    assert await bot.app.store.get("session", bot.console.key.id()) is None
+
+
+async def test_after_the_outcome_summary_restart_and_faq_are_offered() -> None:
+    bot = await started()
+    await bot.push("yes")
+    outcome = bot.pop_all()[-1]
+    assert outcome.startswith("🚑 Call 112 now")
+    assert "  1. Summary for my doctor\n  2. Start again\n  3. Questions & answers" in outcome
+    await bot.push("1")
+    summary = bot.pop_all()[0]
+    assert summary.startswith("Summary for my doctor – back pain with tingling toes (check done ")
+    assert "- Foot or leg suddenly painful, pale, cold, numb or cannot move: Yes" in summary
+    assert "Result of the check: Call 112 now" in summary
+    await bot.push("2")
+    assert "Question 1 of about" in bot.pop_all()[-1]
+
+
+async def test_progress_counts_up_and_the_estimate_follows_the_branching() -> None:
+    bot = await started()
+    totals = []
+    for _ in range(13):
+        screen = bot.pop_all()[-1]
+        totals.append(int(screen.split("of about ")[1].split("\n")[0]))
+        await bot.push("yes" if len(totals) == 13 else "no")  # radiating_pain = yes
+    assert totals[0] >= 15
+    assert totals[-1] <= totals[0]
+
+
+async def test_a_stale_or_double_pressed_button_is_already_answered() -> None:
+    app = make_app()
+    key = SessionKey("test", "w", "c", "u")
+    first = await app.handle(Incoming(key, "start"))
+    token = first[-1].token
+    pressed = await app.handle(Incoming(key, "answer", "no", token))
+    assert [r.kind for r in pressed] == ["answered", "question"]
+    assert pressed[0].text.endswith("✓ No")
+    again = await app.handle(Incoming(key, "answer", "no", token))
+    assert [(r.kind, r.text) for r in again] == [("stale", "That question has already been answered.")]
+    forged = await app.handle(Incoming(key, "answer", "yes", "forged.1"))
+    assert forged[0].kind == "stale"
+    record = await app.store.get("session", key.id())
+    assert record is not None and len(record.data["answers"]) == 1
+
+
+async def test_forget_deletes_everything_and_old_buttons_do_not_reopen() -> None:
+    app = make_app()
+    key = SessionKey("test", "w", "c", "u")
+    first = await app.handle(Incoming(key, "start"))
+    await app.handle(Incoming(key, "command", "language sv"))
+    gone = await app.handle(Incoming(key, "text", "glöm mig"))
+    assert gone[0].text.startswith("Klart – jag har raderat allt")
+    assert await app.store.scan("session") == [] and await app.store.scan("prefs") == []
+    late = await app.handle(Incoming(key, "answer", "yes", first[-1].token))
+    assert late[0].kind == "stale"
+    assert await app.store.scan("session") == []
+
+
+async def test_a_huge_message_gets_a_reprompt_not_a_crash() -> None:
+    bot = await started()
+    bot.pop_all()
+    await bot.push("x" * 50_000)
+    assert bot.pop_all()[-1].startswith("Sorry, I didn't catch that.")

@@ -20,7 +20,9 @@ class MemoryStore:
         self._rows: dict[tuple[str, str], tuple[dict[str, Any], int, float | None, str | None]] = {}
         self._lock = asyncio.Lock()
 
-    def _live(self, ns: str, key: str) -> tuple[dict[str, Any], int, float | None, str | None] | None:
+    def _live(
+        self, ns: str, key: str
+    ) -> tuple[dict[str, Any], int, float | None, str | None] | None:
         row = self._rows.get((ns, key))
         if row is not None and row[2] is not None and row[2] <= self._clock():
             del self._rows[(ns, key)]

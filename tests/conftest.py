@@ -1,0 +1,45 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from redis_server import RedisServer, RedisServerMissing
+
+# -- Redis: a real redis-server, never a fake ---------------------------------------------
+
+
+def _new_redis_server() -> RedisServer:
+    """A started server, or a test failure (not a skip) that says how to install one."""
+    try:
+        server = RedisServer()
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def redis_session_server() -> Iterator[RedisServer]:
+    """One redis-server shared by every test in the run; see `redis_url`."""
+    server = _new_redis_server()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def redis_url(redis_session_server: RedisServer) -> str:
+    """The URL of an empty Redis database (the shared server, flushed for this test)."""
+    with redis.Redis.from_url(redis_session_server.url) as client:
+        client.flushall()
+    return redis_session_server.url
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may stop and start again."""
+    server = _new_redis_server()
+    yield server
+    server.cleanup()

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts anyone can run; they report numbers and never pass or fail."""

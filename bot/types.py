@@ -81,3 +81,4 @@ class Reply:
     outcome: Outcome | None = None
     sections: tuple[str, ...] = field(default=())  # the outcome in parts, for platform limits
     prompt: str = ""  # a question's own sentence, without the progress line
+    lead: str = ""  # a message shown above the question (help, "went back", a re-prompt)

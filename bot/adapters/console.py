@@ -18,6 +18,7 @@ from bot.config import LANGS, REGIONS, Settings
 from bot.engine.machine import parse_command
 from bot.types import Incoming, Reply, SessionKey
 
+INFO_COMMANDS = ("help", "faq", "privacy")  # their text comes as a message before the question
 JSON_COMMANDS = ("back", "restart", "stop", "cancel", "help", "language", "faq", "privacy",
                  "forget", "summary", "start")
 
@@ -84,6 +85,8 @@ class Console:
                 self.last = reply
             if reply.kind == "answered":
                 continue
+            if self.json_mode and reply.lead and incoming.value in INFO_COMMANDS:
+                out.append(json.dumps({"type": "message", "text": reply.lead}, ensure_ascii=False))
             out.append(self._json(reply) if self.json_mode else self._text(reply))
         command = incoming.value if incoming.kind == "command" else (
             parse_command(incoming.value, self.app.locales) if incoming.kind == "text" else None)

@@ -101,7 +101,7 @@ def current(flow: Flow, state: State, tr: Translator, lead: str = "") -> Reply:
 def _finished(tr: Translator, state: State, lead: str = "") -> Reply:
     text = (lead + "\n\n" if lead else "") + tr.t("finished")
     buttons = tuple(Button("command", c, tr.t(f"button.{c}")) for c in render.OUTCOME_BUTTONS)
-    return Reply("message", text, buttons, token=state.token)
+    return Reply("message", text, buttons, token=state.token, lead=lead)
 
 
 def _start(flow: Flow, state: State, tr: Translator) -> Step:

@@ -28,7 +28,7 @@ def question(flow: Flow, tr: Translator, node: Node, answers: triage.Answers,
         text = lead + "\n\n" + text
     buttons = tuple(Button("answer", o.id, tr.t(o.label)) for o in node.options)
     kind = "info" if node.kind == "info" else "question"
-    return Reply(kind, text, buttons, node.id, progress, token, prompt=prompt)
+    return Reply(kind, text, buttons, node.id, progress, token, prompt=prompt, lead=lead)
 
 
 def answered(tr: Translator, node: Node, option_id: str) -> Reply:

@@ -121,13 +121,14 @@ def _check_parity(base: dict[str, tuple[Value, int | None]],
                   other: dict[str, tuple[Value, int | None]], base_file: str, file: str) -> None:
     for key, (value, line) in base.items():
         if key not in other:
-            raise FlowError(f"locale key {key!r} is missing (it is in {base_file}:{line})", file=file)
+            raise FlowError(f"locale key {key!r} is missing (it is in {base_file}:{line})",
+                            file=file)
         theirs, their_line = other[key]
-        if isinstance(value, str) and isinstance(theirs, str):
-            if placeholders(value) != placeholders(theirs):
-                raise FlowError(
-                    f"placeholder mismatch in {key!r}: {sorted(placeholders(value))} in "
-                    f"{base_file} but {sorted(placeholders(theirs))} here", file=file, line=their_line)
+        if (isinstance(value, str) and isinstance(theirs, str)
+                and placeholders(value) != placeholders(theirs)):
+            raise FlowError(
+                f"placeholder mismatch in {key!r}: {sorted(placeholders(value))} in "
+                f"{base_file} but {sorted(placeholders(theirs))} here", file=file, line=their_line)
     for key, (_, line) in other.items():
         if key not in base:
             raise FlowError(f"locale key {key!r} is not in {base_file}", file=file, line=line)

@@ -138,7 +138,8 @@ async def test_a_stale_or_double_pressed_button_is_already_answered() -> None:
     assert [r.kind for r in pressed] == ["answered", "question"]
     assert pressed[0].text.endswith("✓ No")
     again = await app.handle(Incoming(key, "answer", "no", token))
-    assert [(r.kind, r.text) for r in again] == [("stale", "That question has already been answered.")]
+    assert [(r.kind, r.text) for r in again] == [
+        ("stale", "That question has already been answered.")]
     forged = await app.handle(Incoming(key, "answer", "yes", "forged.1"))
     assert forged[0].kind == "stale"
     record = await app.store.get("session", key.id())

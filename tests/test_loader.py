@@ -67,8 +67,8 @@ def _copy_locales(tmp_path: Path) -> Path:
 def test_a_key_missing_in_swedish_is_named(tmp_path: Path) -> None:
     folder = _copy_locales(tmp_path)
     sv = folder / "sv.yaml"
-    sv.write_text(sv.read_text(encoding="utf-8").replace('stale: "Den frågan är redan besvarad."\n', ""),
-                  encoding="utf-8")
+    text = sv.read_text(encoding="utf-8")
+    sv.write_text(text.replace('stale: "Den frågan är redan besvarad."\n', ""), encoding="utf-8")
     with pytest.raises(FlowError, match=r"sv\.yaml: locale key 'stale' is missing"):
         load_locales(folder)
 

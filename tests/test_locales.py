@@ -21,7 +21,8 @@ def test_swedish_is_translated_not_copied() -> None:
     same = [k for k, v in en.items() if isinstance(v, str) and v == sv[k]
             and not k.startswith(("region.", "level.")) and len(v) > 12 and "{" not in v[:2]]
     assert same == [], same
-    assert sv["level.urgent.headline"] == "Sök vård i dag – ring {advice} eller kontakta din vårdcentral"
+    assert sv["level.urgent.headline"] == (
+        "Sök vård i dag – ring {advice} eller kontakta din vårdcentral")
 
 
 def test_every_key_the_flow_needs_is_in_every_language() -> None:

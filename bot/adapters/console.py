@@ -16,7 +16,7 @@ from typing import Any
 from bot.app import App, build_app
 from bot.config import LANGS, REGIONS, Settings
 from bot.engine.machine import parse_command
-from bot.types import Incoming, Reply, SessionKey
+from bot.types import Incoming, IncomingKind, Reply, SessionKey
 
 INFO_COMMANDS = ("help", "faq", "privacy")  # their text comes as a message before the question
 JSON_COMMANDS = ("back", "restart", "stop", "cancel", "help", "language", "faq", "privacy",
@@ -52,7 +52,7 @@ class Console:
         buttons = self.last.buttons if self.last else ()
         if line.isdigit() and 1 <= int(line) <= len(buttons):
             button = buttons[int(line) - 1]
-            kind = "answer" if button.kind == "answer" else "command"
+            kind: IncomingKind = "answer" if button.kind == "answer" else "command"
             return Incoming(self.key, kind, button.value, self.last.token if self.last else None,
                             self.lang)
         return Incoming(self.key, "text", line, lang_hint=self.lang)
@@ -71,8 +71,8 @@ class Console:
             name = data["command"].strip()
             if name.split(" ")[0] not in JSON_COMMANDS:
                 return f"unknown command {name!r}; known: {', '.join(JSON_COMMANDS)}"
-            kind = "start" if name == "start" else "command"
-            return Incoming(self.key, kind, name, token, self.lang)
+            command: IncomingKind = "start" if name == "start" else "command"
+            return Incoming(self.key, command, name, token, self.lang)
         if isinstance(data.get("text"), str):
             return Incoming(self.key, "text", data["text"], lang_hint=self.lang)
         return "expected {\"answer\": ...}, {\"command\": ...} or {\"text\": ...}"

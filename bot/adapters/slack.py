@@ -24,6 +24,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks as kit
@@ -308,8 +312,9 @@ def _quiet_logger() -> logging.Logger:
 def create(app: App, settings: Settings) -> SlackBot:
     """A Bolt AsyncApp talking to SLACK_API_URL, with backcheck's listeners registered."""
     quiet = _quiet_logger()
+    retries = [*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                            logger=quiet)
+                            logger=quiet, retry_handlers=retries)  # 429: wait Retry-After
     bolt = AsyncApp(client=client, signing_secret=settings.slack_signing_secret, logger=quiet,
                     name="backcheck")
     return SlackBot(app, bolt)

@@ -90,7 +90,8 @@ class Flow:
     fits: tuple[Fit, ...]
     invariants: tuple[Invariant, ...]
     ranks: dict[str, int] = field(default_factory=dict)
-    tests: tuple[tuple[str, frozenset[str] | None], ...] = ()  # test key, fits it is for (None: all)
+    # test key and the fits it is for (None: all)
+    tests: tuple[tuple[str, frozenset[str] | None], ...] = ()
     helps: tuple[tuple[str, Condition | None], ...] = ()  # what helps now, and when
 
     def rank(self, level: str) -> int:

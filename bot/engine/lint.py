@@ -74,8 +74,8 @@ def _check_end(flow: Flow, path: Path_, rank: int, report: Report) -> None:
     asked = [q for q, _ in path if flow.nodes[q].kind == "question"]
     expected = list(flow.red_flags[: len(asked)])
     if asked[: len(expected)] != expected:
-        report.violate("red_flags_first", f"questions were asked in the order {asked[:len(expected)]}",
-                       path)
+        order = asked[: len(expected)]
+        report.violate("red_flags_first", f"questions were asked in the order {order}", path)
     unknown = triage.facts(flow, path, closed=False)
     opened = rules.Facts(unknown.answers, unknown.flags, rank, flow.ranks, closed=False)
     for inv in flow.invariants:

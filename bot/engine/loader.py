@@ -174,7 +174,8 @@ def _rule(ctx: _Ctx, raw: Any) -> Rule:
 
 def _invariant(ctx: _Ctx, raw: Any) -> Invariant:
     if not isinstance(raw, dict) or not {"name", "if", "level_at_least"} <= set(raw):
-        raise ctx.fail(f"an invariant is {{name, if, level_at_least}}, got {raw!r}", line=line_of(raw))
+        raise ctx.fail(f"an invariant is {{name, if, level_at_least}}, got {raw!r}",
+                       line=line_of(raw))
     cond = rules.parse(raw["if"], file=ctx.file, node=f"invariant {raw['name']}")
     return Invariant(str(raw["name"]), cond, str(raw["level_at_least"]), line_of(raw))
 
@@ -191,7 +192,8 @@ def validate(ctx: _Ctx, flow: Flow, raw: dict[str, Any]) -> None:
                 raise ctx.fail(f"unknown target {t.goto!r}", node.id, t.line or node.line)
             _check_refs(ctx, flow, t.cond, node.id, t.line or node.line)
         if node.kind != "outcome" and not _all_transitions(node):
-            raise ctx.fail("no 'next': every question and info must lead somewhere", node.id, node.line)
+            raise ctx.fail("no 'next': every question and info must lead somewhere", node.id,
+                           node.line)
     for rule in flow.rules:
         if rule.level not in flow.ranks:
             raise ctx.fail(f"unknown level {rule.level!r}", "rules", rule.line)

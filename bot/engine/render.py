@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.engine import triage
 from bot.engine.flow import Flow, Node
 from bot.i18n import Translator
-from bot.types import Button, Outcome, Reply
+from bot.types import Button, Outcome, Reply, ReplyKind
 
 OUTCOME_BUTTONS = ("summary", "restart", "faq")
 FAQ_ITEMS = 5
@@ -27,7 +27,7 @@ def question(flow: Flow, tr: Translator, node: Node, answers: triage.Answers,
     if lead:
         text = lead + "\n\n" + text
     buttons = tuple(Button("answer", o.id, tr.t(o.label)) for o in node.options)
-    kind = "info" if node.kind == "info" else "question"
+    kind: ReplyKind = "info" if node.kind == "info" else "question"
     return Reply(kind, text, buttons, node.id, progress, token, prompt=prompt, lead=lead)
 
 

@@ -164,9 +164,15 @@ def _parse(raw: Any) -> Condition:
         return Any_(items) if op == "any" else All_(items)
     if op == "not":
         return Not_(_parse(arg))
-    if op in ("answered", "flag", "level_at_least") and isinstance(arg, str):
-        return {"answered": Answered, "flag": Flag, "level_at_least": LevelAtLeast}[op](arg)
-    raise ValueError(f"unknown condition {op!r} (use answer/in, answered, flag, any, all, not, level_at_least)")
+    if isinstance(arg, str):
+        if op == "answered":
+            return Answered(arg)
+        if op == "flag":
+            return Flag(arg)
+        if op == "level_at_least":
+            return LevelAtLeast(arg)
+    raise ValueError(f"unknown condition {op!r} "
+                     "(use answer/in, answered, flag, any, all, not, level_at_least)")
 
 
 def support(cond: Condition, facts: Facts) -> set[str]:

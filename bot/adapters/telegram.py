@@ -1,0 +1,360 @@
+"""Telegram adapter: Telegram updates -> `App.handle` -> Telegram messages.
+
+python-telegram-bot is the transport only; every turn happens in `App`, which reads the
+store on every update, so nothing about a conversation lives in this process. Updates
+are processed concurrently across chats and in order within a chat (PTB's
+`concurrent_updates` plus one lock per chat). Flood control (HTTP 429) is handled by
+PTB's AIORateLimiter, which waits `retry_after` and sends again.
+
+In groups, supergroups and channels the bot never asks a health question: commands
+addressed to it and button presses get a short note with a button that opens a private
+chat (`https://t.me/<bot>?start=check`); ordinary chatter is ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import re
+import signal
+import weakref
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import BotCommand, CallbackQuery, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram_render import MAX_TEXT, link_keyboard, messages, parse_callback
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.types import Incoming, IncomingKind, Reply, SessionKey
+
+log = logging.getLogger("backcheck.telegram")
+
+TgApp = Application[Any, Any, Any, Any, Any, Any]
+Context = ContextTypes.DEFAULT_TYPE
+
+MENU = ("check", "back", "restart", "stop", "language", "help", "faq", "privacy", "forget")
+COMMANDS = ("start", *MENU, "cancel", "summary")
+UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
+TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,64}")
+SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+PRIVATE = filters.ChatType.PRIVATE
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Telegram delivers updates (the public URL) and where we listen for them."""
+
+    url: str
+    secret: str
+    port: int
+    listen: str = "0.0.0.0"
+
+
+class TelegramAdapter:
+    """The handlers PTB calls; each turns an update into one `App.handle` call."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def install(self, application: TgApp) -> None:
+        """Register the handlers (first match wins) and the error handler."""
+        only_new = filters.UpdateType.MESSAGE
+        application.add_handlers([
+            CallbackQueryHandler(self.on_button),
+            CommandHandler(COMMANDS, self.on_command, filters=PRIVATE & only_new),
+            CommandHandler(COMMANDS, self.on_group,
+                           filters=(~PRIVATE & only_new) | filters.UpdateType.CHANNEL_POST),
+            MessageHandler(PRIVATE & only_new & filters.TEXT, self.on_text),
+            MessageHandler(PRIVATE & (filters.UpdateType.EDITED_MESSAGE | only_new),
+                           self.on_unsupported),
+        ])
+        application.add_error_handler(self.on_error)
+
+    async def setup(self, application: TgApp) -> None:
+        """Register the command menu in English (the default) and Swedish."""
+        for lang, code in (("en", None), ("sv", "sv")):
+            menu = [BotCommand(c, self.app.text(lang, f"telegram.commands.{c}")) for c in MENU]
+            await application.bot.set_my_commands(menu, language_code=code)
+
+    # -- private chats --------------------------------------------------------------------
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        message = _message(update)
+        name = (message.text or "/").split()[0][1:].split("@")[0].lower()
+        kind: IncomingKind = "start" if name in ("start", "check") else "command"
+        value = "" if kind == "start" else name
+        if name == "language" and context.args:
+            value = f"language {context.args[0].lower()}"
+        await self._turn(update, context, kind, value)
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        await self._turn(update, context, "text", _message(update).text or "")
+
+    async def on_unsupported(self, update: Update, context: Context) -> None:
+        """Stickers, photos, voice, files and edited messages: ask for a button or a word."""
+        key, hint = self._key(update, context)
+        lang = await self.app.language(key, hint)
+        await self._send(context, _message(update).chat_id,
+                         Reply("message", self.app.text(lang, "telegram.unsupported")))
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        chat = query.message.chat if query.message else None
+        if chat is None or chat.type != ChatType.PRIVATE:
+            await _answer(query, None)
+            if chat is not None:
+                await self.on_group(update, context)
+            return
+        key, hint = self._key(update, context)
+        press = parse_callback(query.data)
+        if press is None:
+            lang = await self.app.language(key, hint)
+            await _answer(query, self.app.text(lang, "stale"))  # the engine's own wording
+            return
+        async with self._lock(chat.id):
+            replies = await self.app.handle(
+                Incoming(key, press.kind, press.value, press.token, hint))
+            stale = [r.text for r in replies if r.kind == "stale"]
+            await _answer(query, stale[0] if stale else None)
+            for reply in replies:
+                if reply.kind == "answered" and isinstance(query.message, Message):
+                    await _edit(query.message, reply.text)
+                elif reply.kind not in ("answered", "stale"):
+                    await self._send(context, chat.id, reply)
+
+    async def _turn(self, update: Update, context: Context, kind: IncomingKind,
+                    value: str) -> None:
+        key, hint = self._key(update, context)
+        chat_id = _message(update).chat_id
+        async with self._lock(chat_id):
+            replies = await self.app.handle(Incoming(key, kind, value, None, hint))
+            for reply in replies:
+                if reply.kind != "answered":  # a typed answer needs no restating
+                    await self._send(context, chat_id, reply)
+
+    # -- groups and channels --------------------------------------------------------------
+
+    async def on_group(self, update: Update, context: Context) -> None:
+        """Never a health question in a shared chat: offer a private one instead."""
+        chat = update.effective_chat
+        assert chat is not None
+        key, hint = self._key(update, context)
+        lang = await self.app.language(key, hint)
+        url = f"https://t.me/{context.bot.username}?start=check"
+        await context.bot.send_message(
+            chat.id, self.app.text(lang, "telegram.group"),
+            reply_markup=link_keyboard(self.app.text(lang, "telegram.group_button"), url))
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _key(self, update: Update, context: Context) -> tuple[SessionKey, str | None]:
+        user, chat = update.effective_user, update.effective_chat
+        user_id = user.id if user else (chat.id if chat else 0)
+        key = SessionKey("telegram", str(context.bot.id), str(chat.id if chat else user_id),
+                         str(user_id))
+        return key, user.language_code if user else None
+
+    def _lock(self, chat_id: int) -> asyncio.Lock:
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = self._locks[chat_id] = asyncio.Lock()
+        return lock
+
+    async def _send(self, context: Context, chat_id: int, reply: Reply) -> None:
+        for text, markup in messages(reply):
+            await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log the error's type (never text, answers or user ids), answer a pending button
+        press and apologise in a private chat. Best effort: never raises."""
+        error = type(context.error).__name__
+        if not isinstance(update, Update) or update.effective_chat is None:
+            log.warning("telegram error outside a chat: %s", error)
+            return
+        key, hint = self._key(update, context)
+        log.warning("telegram update failed for user %s: %s", key.hashed(), error)
+        chat = update.effective_chat
+        try:
+            if update.callback_query is not None:
+                await _answer(update.callback_query, None)  # in case it failed before that
+            if chat.type == ChatType.PRIVATE and not isinstance(context.error, Forbidden):
+                lang = await self.app.language(key, hint)
+                await context.bot.send_message(chat.id, self.app.text(lang, "errors.internal"))
+        except Exception as exc:  # the apology is best effort
+            log.warning("could not apologise to user %s: %s", key.hashed(), type(exc).__name__)
+
+
+def _message(update: Update) -> Message:
+    message = update.effective_message
+    assert message is not None
+    return message
+
+
+async def _answer(query: CallbackQuery, text: str | None) -> None:
+    """Answer a callback query. A query too old to answer, or a failed answer, must not
+    stop the replies that follow it."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.info("callback query not answered: %s", type(exc).__name__)
+
+
+async def _edit(message: Message, text: str) -> None:
+    """Show the chosen answer in the question's message, without its buttons."""
+    try:
+        await message.edit_text(text[:MAX_TEXT])
+    except BadRequest as exc:  # unchanged, too old to edit or deleted: the reply still follows
+        if "not modified" not in exc.message.lower():
+            log.info("answered question not edited: %s", type(exc).__name__)
+
+
+def build_application(app: App, token: str, base_url: str, *, max_retries: int = 5) -> TgApp:
+    """A PTB Application wired to `app`, talking to the Bot API at `base_url`."""
+    adapter = TelegramAdapter(app)
+    base = base_url.rstrip("/")
+    file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(file_base)
+        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .concurrent_updates(True)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(adapter.setup)
+        .build()
+    )
+    adapter.install(application)
+    return application
+
+
+async def start(application: TgApp, webhook: Webhook | None = None,
+                poll_timeout: float = 30.0) -> None:
+    """Connect (getMe), register the command menu, and start receiving updates."""
+    try:
+        await application.initialize()
+    except InvalidToken as exc:
+        raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram (Unauthorized)") from exc
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    updater = application.updater
+    assert updater is not None
+    if webhook is None:
+        await updater.start_polling(timeout=dt.timedelta(seconds=poll_timeout),
+                                    allowed_updates=UPDATES, error_callback=_polling_error)
+        return
+    await updater.start_webhook(
+        listen=webhook.listen, port=webhook.port, url_path=urlparse(webhook.url).path or "/",
+        webhook_url=webhook.url, secret_token=webhook.secret, allowed_updates=UPDATES)
+
+
+async def stop(application: TgApp) -> None:
+    """Stop receiving, finish the updates in hand, and disconnect."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+def _polling_error(exc: TelegramError) -> None:
+    log.warning("polling failed, retrying: %s", type(exc).__name__)
+
+
+def check_token(token: str) -> str:
+    """The bot token, or ConfigError naming TELEGRAM_BOT_TOKEN."""
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather "
+                          "and put its token in TELEGRAM_BOT_TOKEN")
+    if not TOKEN.fullmatch(token.strip()):
+        raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token "
+                          "(expected <digits>:<35 letters, digits, - or _> from @BotFather)")
+    return token.strip()
+
+
+def check_webhook(url: str, secret: str, port: int) -> Webhook:
+    """Webhook settings, or ConfigError naming what is wrong."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        raise ConfigError(f"--webhook-url {url!r}: expected https://host/path")
+    if not SECRET.fullmatch(secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set for --webhook-url: 1-256 "
+                          "characters A-Z, a-z, 0-9, _ or -")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port}: expected 1-65535")
+    return Webhook(url, secret, port)
+
+
+async def serve(app: App, token: str, base_url: str, webhook: Webhook | None) -> None:
+    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    application = build_application(app, token, base_url)
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, done.set)
+    try:
+        await start(application, webhook)
+        log.info("telegram bot @%s running (%s)", application.bot.username,
+                 "webhook" if webhook else "long polling")
+        await done.wait()
+    finally:
+        await stop(application)
+        await app.store.close()
+
+
+def quiet_libraries() -> None:
+    """Keep secrets and health content out of the logs at any BACKCHECK_LOG_LEVEL: httpx
+    logs URLs (which carry the bot token) and PTB's debug lines carry message texts."""
+    for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING),
+                        ("telegram", logging.INFO)):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(floor, logger.getEffectiveLevel()))
+
+
+def run(args: argparse.Namespace) -> int:
+    """`backcheck telegram`: the exit code (ConfigError is reported by the CLI with 2)."""
+    settings = Settings.from_env()
+    token = check_token(settings.telegram_bot_token)
+    webhook = None
+    if args.webhook_url:
+        webhook = check_webhook(args.webhook_url, settings.telegram_webhook_secret, args.port)
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
+    asyncio.run(serve(build_app(settings), token, settings.telegram_api_base_url, webhook))
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add `backcheck telegram` to the CLI."""
+    parser = subparsers.add_parser(
+        "telegram", help="run the Telegram bot (long polling, or a webhook with --webhook-url)")
+    parser.add_argument("--webhook-url", metavar="URL",
+                        help="public HTTPS URL Telegram posts updates to; needs "
+                             "TELEGRAM_WEBHOOK_SECRET")
+    parser.add_argument("--port", type=int, default=8443,
+                        help="port to listen on (0.0.0.0) in webhook mode (default 8443)")
+    parser.set_defaults(handler=run)

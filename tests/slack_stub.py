@@ -118,6 +118,7 @@ class SlackStub:
     responses: list[JSON] = field(default_factory=list)  # bodies posted to response_urls
     views: dict[str, JSON] = field(default_factory=dict)  # user id -> published Home view
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many 429s
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _socket: web.WebSocketResponse | None = None
@@ -189,6 +190,10 @@ class SlackStub:
         token = APP_TOKEN if method == "apps.connections.open" else TOKEN
         if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self.rate_limited.get(method, 0) > 0:
+            self.rate_limited[method] -= 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": "0"})
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
         handler = getattr(self, "_" + method.replace(".", "_"), None)

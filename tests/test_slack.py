@@ -413,6 +413,21 @@ async def test_a_click_never_posts_outside_the_persons_dm(slack: Slack) -> None:
     assert "Question 2 of about" in slack.question(ALICE).body()
 
 
+async def test_a_rate_limited_post_is_retried_after_the_wait_slack_asks_for(slack: Slack
+                                                                           ) -> None:
+    slack.stub.rate_limited["chat.postMessage"] = 1
+    await slack.command("", channel=dm(ALICE))
+    assert len(slack.api("chat.postMessage")) == 2  # the 429, then the retry
+    assert "Question 1 of about" in slack.question(ALICE).body()
+
+
+async def test_when_no_dm_can_be_opened_the_person_is_told_privately(slack: Slack) -> None:
+    slack.stub.errors["conversations.open"] = "cannot_dm_bot"
+    await slack.command("")
+    assert slack.stub.responses[0]["text"].startswith("I couldn't open a private message")
+    assert slack.api("chat.postMessage") == []
+
+
 # -- typed answers and events --------------------------------------------------------------
 
 

@@ -289,13 +289,12 @@ class SlackBot:
         if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
                 or not event.get("user") or not isinstance(event.get("text"), str)):
             return
-        team, user = _team(body) or str(event.get("team") or ""), str(event["user"])
-        self._spawn(self._typed(team, user, str(event["channel"]), event["text"]),
-                    _who(team, user))
+        team = _team(body) or str(event.get("team") or "")
+        key = SessionKey("slack", team, str(event["channel"]), str(event["user"]))
+        self._spawn(self._typed(key, event["text"]), key.hashed())
 
-    async def _typed(self, team: str, user: str, channel: str, text: str) -> None:
-        hint = await self._locale(team, user)
-        key = SessionKey("slack", team, channel, user)
+    async def _typed(self, key: SessionKey, text: str) -> None:
+        hint = await self._locale(key.workspace, key.user)
         await self._turn(Incoming(key, "text", text, lang_hint=hint))
 
 
@@ -303,9 +302,12 @@ class SlackBot:
 
 
 def _quiet_logger() -> logging.Logger:
-    """Bolt and the SDK log request bodies (message text) at INFO/DEBUG: keep them at WARNING."""
+    """Bolt and the SDK log request bodies (message text) at INFO/DEBUG: keep them at WARNING.
+    Bolt also reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it does."""
     logger = logging.getLogger("backcheck.slack.bolt")
     logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    if not logger.filters:
+        logger.addFilter(lambda record: "`token` will be unused" not in str(record.msg))
     return logger
 
 
@@ -351,9 +353,7 @@ async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHan
 def check_settings(settings: Settings) -> None:
     """Fail at start, naming the missing variable."""
     if not settings.slack_bot_token:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: use the app's Bot User OAuth Token (xoxb-...)"
-        )
+        raise ConfigError("SLACK_BOT_TOKEN is not set: use the app's Bot User OAuth Token")
     if not settings.slack_app_token and not settings.slack_signing_secret:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret "

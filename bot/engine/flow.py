@@ -40,6 +40,7 @@ class Node:
     options: tuple[Option, ...] = ()
     next: tuple[Transition, ...] = ()
     line: int | None = None
+    typical: str = ""  # the answer most people give, for the "about N questions" estimate
 
     def option(self, option_id: str) -> Option | None:
         """The option with this id, if the node has it."""

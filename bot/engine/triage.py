@@ -66,12 +66,6 @@ def next_node(flow: Flow, node: Node, option_id: str, known: Facts) -> str:
     return target
 
 
-def typical_option(node: Node) -> str:
-    """The answer most people give, for estimating how many questions remain."""
-    ids = [o.id for o in node.options]
-    return "no" if "no" in ids else ids[0]
-
-
 def remaining(flow: Flow, node_id: str, answers: Answers) -> int:
     """About how many questions are left from `node_id` (this one included)."""
     path = list(answers)
@@ -81,6 +75,6 @@ def remaining(flow: Flow, node_id: str, answers: Answers) -> int:
         if node.kind == "outcome":
             break
         count += node.kind == "question"
-        path.append((node.id, typical_option(node)))
+        path.append((node.id, node.typical))
         node_id = next_node(flow, node, path[-1][1], facts(flow, path))
     return count

@@ -96,6 +96,7 @@ class BotApiStub:
         self.shown: dict[tuple[int, int], Shown] = {}
         self.chats: dict[int, JSON] = {}
         self.faults: dict[str, list[JSON]] = {}
+        self.delays: dict[str, list[float]] = {}
         self.open_queries: set[str] = set()
         self.pushed_queries: set[str] = set()
         self.webhook: JSON = {"url": ""}
@@ -136,6 +137,9 @@ class BotApiStub:
         params = await _params(request)
         call = Call(method, params)
         self.calls.append(call)
+        delay = self.delays.get(method.lower())
+        if delay:
+            await asyncio.sleep(delay.pop(0))
         fault = self.faults.get(method.lower())
         if fault:
             body = fault.pop(0)
@@ -159,6 +163,10 @@ class BotApiStub:
     def fail_next(self, method: str, times: int = 1, body: JSON | None = None) -> None:
         """Answer the next `times` calls of `method` with `body` (default: 429, retry after 1)."""
         self.faults.setdefault(method.lower(), []).extend([body or TOO_MANY] * times)
+
+    def slow_next(self, method: str, seconds: list[float]) -> None:
+        """Take this long to answer each of the next calls of `method` (a slow network)."""
+        self.delays.setdefault(method.lower(), []).extend(seconds)
 
     def push(self, update: JSON) -> int:
         """Queue an update for getUpdates; returns its update_id."""

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from telegram.ext import Application
-from telegram_stub import BotApiStub, Shown, Turn, User, track
+from telegram_stub import BotApiStub, Shown, Turn, User, fixture, track
 
 from bot.adapters.telegram import (
     Webhook,
@@ -396,6 +397,31 @@ async def test_chats_are_served_concurrently_and_in_order(bot: TgApp, stub: BotA
     for u in users:
         assert "Question 4 of about" in u.last_keyboard().text
 
+    stub.slow_next("sendMessage", [1.0])
+    slow = asyncio.create_task(users[0].send("no"))  # its reply is stuck on a slow network
+    await asyncio.sleep(0.2)
+    await users[1].send("no")  # another chat is not held up by it
+    assert not slow.done()
+    await slow
+
+
+async def test_a_burst_from_one_chat_is_handled_in_order(bot: TgApp, stub: BotApiStub,
+                                                         app: App) -> None:
+    user = User(stub, 1020)
+    updates = []
+    for text in ("/start", "no", "no", "no", "no"):
+        update = fixture("message_text")
+        update["message"].update(chat=user.chat, text=text, **{"from": user.sender})
+        if text.startswith("/"):
+            update["message"]["entities"] = [{"offset": 0, "length": 6, "type": "bot_command"}]
+        updates.append(update)
+    stub.slow_next("sendMessage", [0.4, 0.3, 0.2, 0.1])  # earlier replies travel slower
+    ids = [stub.push(u) for u in updates]  # all queued before the bot fetches any
+    for update_id in ids:
+        await stub.wait_processed(update_id)
+    progress = [re.findall(r"Question (\d+) of about", text) for text in user.texts()]
+    assert progress == [["1"], ["2"], ["3"], ["4"], ["5"]]
+
 
 async def test_restart_mid_check_resumes_at_the_same_question(
         launch: Starter, stub: BotApiStub, tmp_path: Path) -> None:
@@ -483,6 +509,22 @@ async def test_backcheck_telegram_runs_until_sigterm_and_never_logs_the_token(
     assert "running (long polling)" in logged
     assert TOKEN.split(":")[1] not in logged and "Traceback" not in logged
     assert "foot" not in logged and "1019" not in logged  # no health content, no user id
+
+
+async def test_unreachable_api_is_a_config_error(app: App, unused_tcp_port: int) -> None:
+    application = build_application(app, TOKEN, f"http://127.0.0.1:{unused_tcp_port}/bot")
+    with pytest.raises(ConfigError, match="TELEGRAM_API_BASE_URL"):
+        await start(application)
+
+
+async def test_real_payloads_as_telegram_sends_them(bot: TgApp, stub: BotApiStub,
+                                                    app: App) -> None:
+    await stub.wait_processed(stub.push(fixture("message_command")))  # "/start check"
+    assert t(app, "q.cold_pale_foot.text") in stub.messages(1111111)[-1].text
+    await stub.wait_processed(stub.push(fixture("group_command")))  # /start@bot, Swedish
+    assert [m.text for m in stub.messages(-1001234567890)] == [t(app, "telegram.group", "sv")]
+    await stub.wait_processed(stub.push(fixture("group_chatter")))
+    assert len(stub.messages(-1001234567890)) == 1
 
 
 # -- configuration ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, CallbackQuery, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -95,7 +95,10 @@ class TelegramAdapter:
         """Register the command menu in English (the default) and Swedish."""
         for lang, code in (("en", None), ("sv", "sv")):
             menu = [BotCommand(c, self.app.text(lang, f"telegram.commands.{c}")) for c in MENU]
-            await application.bot.set_my_commands(menu, language_code=code)
+            try:
+                await application.bot.set_my_commands(menu, language_code=code)
+            except TelegramError as exc:  # a missing menu is no reason not to serve
+                log.warning("command menu (%s) not set: %s", lang, type(exc).__name__)
 
     # -- private chats --------------------------------------------------------------------
 
@@ -257,6 +260,9 @@ async def start(application: TgApp, webhook: Webhook | None = None,
         await application.initialize()
     except InvalidToken as exc:
         raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram (Unauthorized)") from exc
+    except NetworkError as exc:
+        raise ConfigError("cannot reach the Telegram Bot API (check the network and "
+                          f"TELEGRAM_API_BASE_URL): {type(exc).__name__}") from exc
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()

@@ -18,11 +18,14 @@ from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.engine.machine import State, parse_command, step
+from bot.engine.triage import level_of
 from bot.errors import CorruptRecord, StoreError, VersionConflict
 from bot.i18n import Locales, detect_lang, load_locales
 from bot.stores import open_store
 from bot.stores.base import PREFS, SESSION, Store
 from bot.types import Incoming, Reply, SessionKey
+from bot.wellness import followup, stats
+from bot.wellness.settings import WellnessSettings
 
 log = logging.getLogger("backcheck.app")
 
@@ -43,8 +46,10 @@ class App:
         default_lang: str = "en",
         session_ttl: float = 86400.0,
         clock: Callable[[], float] = time.time,
+        wellness: WellnessSettings | None = None,
     ) -> None:
         self.flow, self.locales, self.store = flow, locales, store
+        self.wellness = wellness or WellnessSettings()
         self.region, self.default_lang = region, default_lang
         self.session_ttl, self.clock = session_ttl, clock
         self.listeners: list[Callable[[Incoming, State | None, State | None], None]] = []
@@ -70,8 +75,11 @@ class App:
         if len(incoming.value) > MAX_TEXT:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
         try:
-            if is_forget(incoming, self.locales):
+            command = command_of(incoming, self.locales)
+            if command == "forget":
                 return await self._forget(incoming)
+            if command.split(" ")[0] in ("followup", "checkin", "stats"):
+                return await self._wellness(incoming, command)
             for _ in range(RETRIES):
                 try:
                     return await self._turn(incoming)
@@ -106,7 +114,8 @@ class App:
             lang = await self.language(key, incoming.lang_hint)
             state = State.new(self.flow, lang, secrets.token_urlsafe(6))
         before = state
-        after, replies = step(self.flow, state, incoming, self.locales, self.region)
+        after, replies = step(self.flow, state, incoming, self.locales, self.region,
+                              self.wellness.followup_days)
         version = 0 if rec is None else rec.version
         if after is None:
             if rec is not None:
@@ -118,6 +127,9 @@ class App:
             )
         if after is not None and after.lang != before.lang:
             await self._save_lang(key, after.lang)
+        if after is not None and after.done and not before.done:
+            await stats.record_completion(self.store, level_of(self.flow, after.answers),
+                                          self.clock())
         for listener in self.listeners:
             listener(incoming, before if rec is not None else None, after)
         return notices + replies
@@ -134,6 +146,19 @@ class App:
             version=0 if rec is None else rec.version, person=key.person(),
         )
 
+    async def _wellness(self, incoming: Incoming, command: str) -> list[Reply]:
+        lang = await self.language(incoming.key, incoming.lang_hint)
+        name, _, arg = command.partition(" ")
+        if name == "followup":
+            return await followup.opt_in(self, incoming, lang)
+        if name == "checkin":
+            return followup.answer(self, lang, arg if arg in followup.HOW else "same")
+        if not self.wellness.is_admin(incoming.key.platform, incoming.key.user):
+            return [Reply(kind="message", text=self.text(lang, "stats.refused"))]
+        table = await stats.totals(self.store)
+        return [Reply(kind="message", text=stats.render(table, self.locales.translator(
+            lang, self.region), self.flow.levels))]
+
     async def _forget(self, incoming: Incoming) -> list[Reply]:
         lang = await self.language(incoming.key, incoming.lang_hint)
         await self.store.forget(incoming.key.person())
@@ -141,14 +166,18 @@ class App:
         return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
 
 
-def is_forget(incoming: Incoming, locales: Locales) -> bool:
-    """`forget` by button, slash command or typed word: handled here, not by the engine."""
+def command_of(incoming: Incoming, locales: Locales) -> str:
+    """The command an event carries, by button, slash command or typed word ("" if none).
+    forget, follow-ups and totals are the App's; every other command is the engine's."""
     if incoming.kind == "command":
-        return incoming.value.strip() == "forget"
-    return incoming.kind == "text" and parse_command(incoming.value, locales) == "forget"
+        return incoming.value.strip()
+    if incoming.kind == "text":
+        return parse_command(incoming.value, locales) or ""
+    return ""
 
 
-def build_app(settings: Settings, store: Store | None = None) -> App:
+def build_app(settings: Settings, store: Store | None = None,
+              wellness: WellnessSettings | None = None) -> App:
     """The App for these settings: the shipped (or configured) flow, the locales, the store."""
     locales = load_locales(LOCALES_DIR)
     flow = load_flow(Path(settings.flow) if settings.flow else DEFAULT_FLOW, locales)
@@ -159,4 +188,5 @@ def build_app(settings: Settings, store: Store | None = None) -> App:
         region=settings.region,
         default_lang=settings.default_lang,
         session_ttl=settings.session_ttl,
+        wellness=wellness if wellness is not None else WellnessSettings.from_env(),
     )

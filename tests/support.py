@@ -12,6 +12,7 @@ from bot.app import App, build_app
 from bot.config import Settings
 from bot.stores import MemoryStore
 from bot.stores.base import Store
+from bot.wellness.settings import WellnessSettings
 
 # What a patient with no symptom beyond back pain and tingling answers by default.
 DEFAULTS = {"duration": "under_1_week"}
@@ -19,8 +20,9 @@ DEFAULTS = {"duration": "under_1_week"}
 
 def make_app(store: Store | None = None, **env: str) -> App:
     """The shipped flow and locales over a memory store (or the one given)."""
-    return build_app(Settings.from_env({"BACKCHECK_STORE": "memory://", **env}),
-                     store if store is not None else MemoryStore())
+    env = {"BACKCHECK_STORE": "memory://", **env}
+    return build_app(Settings.from_env(env), store if store is not None else MemoryStore(),
+                     WellnessSettings.from_env(env))
 
 
 class TestBot:

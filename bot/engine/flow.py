@@ -94,6 +94,7 @@ class Flow:
     # test key and the fits it is for (None: all)
     tests: tuple[tuple[str, frozenset[str] | None], ...] = ()
     helps: tuple[tuple[str, Condition | None], ...] = ()  # what helps now, and when
+    followup: tuple[str, ...] = ()  # levels after which a check-in can be booked
 
     def rank(self, level: str) -> int:
         """0 for the least urgent level, rising with urgency."""

@@ -55,6 +55,7 @@ def load_flow(path: Path, locales: Locales) -> Flow:
         ranks={level: i for i, level in enumerate(levels)},
         tests=tuple(_tests(ctx, raw)),
         helps=tuple(_helps(ctx, raw)),
+        followup=tuple(str(x) for x in _list(ctx, raw, "followup")),
     )
     validate(ctx, flow, raw)
     check_locales(ctx, flow, locales)
@@ -222,6 +223,9 @@ def validate(ctx: _Ctx, flow: Flow, raw: dict[str, Any]) -> None:
                            line=line_of(raw.get("tests"), key))
     for _, cond in flow.helps:
         _check_refs(ctx, flow, cond, "helps", line_of(raw, "helps"))
+    for level in flow.followup:
+        if level not in flow.ranks:
+            raise ctx.fail(f"followup names unknown level {level!r}", line=line_of(raw, "followup"))
     for q in flow.red_flags:
         _check_question(ctx, flow, q, "red_flags", line_of(raw, "red_flags"))
     _check_graph(ctx, flow)

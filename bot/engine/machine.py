@@ -18,7 +18,7 @@ from bot.types import Button, Incoming, Reply
 
 # Commands a person can give by button, by slash command or by typing (words in locales).
 COMMANDS = ("start", "back", "restart", "stop", "help", "language", "faq", "privacy",
-            "forget", "summary")
+            "forget", "summary", "stats")
 _PUNCT = re.compile(r"[\s.!?,;:'\"()\[\]]+")
 
 Step = tuple["State | None", list[Reply]]
@@ -66,13 +66,14 @@ class State:
         return state
 
 
-def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: str) -> Step:
-    """Apply one event to one conversation."""
+def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: str,
+         followup_days: float = 7) -> Step:
+    """Apply one event to one conversation. `followup_days` only words the check-in offer."""
     tr = locales.translator(state.lang, region)
     if event.kind == "start":
         return _start(flow, state, tr)
     if event.kind == "answer":
-        return _button(flow, state, event, tr)
+        return _button(flow, state, event, tr, followup_days)
     if event.kind == "command":
         name, _, arg = event.value.strip().partition(" ")
         return _command(flow, state, name, arg.strip(), event.token, locales, region)
@@ -88,7 +89,7 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
     if option is None:
         return state, [render.question(flow, tr, node, state.answers, state.token,
                                        lead=tr.t("reprompt"))]
-    return _answer(flow, state, option, tr)
+    return _answer(flow, state, option, tr, followup_days)
 
 
 def current(flow: Flow, state: State, tr: Translator, lead: str = "") -> Reply:
@@ -112,17 +113,19 @@ def _start(flow: Flow, state: State, tr: Translator) -> Step:
     return fresh, [current(flow, fresh, tr, lead=tr.t("intro"))]
 
 
-def _button(flow: Flow, state: State, event: Incoming, tr: Translator) -> Step:
+def _button(flow: Flow, state: State, event: Incoming, tr: Translator,
+            followup_days: float) -> Step:
     if event.token != state.token or state.done:
         return state, [Reply("stale", tr.t("stale"))]
     node = flow.nodes[state.node]
     if node.option(event.value) is None:
         lead = tr.t("not_an_option")
         return state, [Reply("error", lead), current(flow, state, tr)]
-    return _answer(flow, state, event.value, tr)
+    return _answer(flow, state, event.value, tr, followup_days)
 
 
-def _answer(flow: Flow, state: State, option_id: str, tr: Translator) -> Step:
+def _answer(flow: Flow, state: State, option_id: str, tr: Translator,
+            followup_days: float = 7) -> Step:
     node = flow.nodes[state.node]
     answers = (*state.answers, (node.id, option_id))
     target = triage.next_node(flow, node, option_id, triage.facts(flow, answers))
@@ -130,7 +133,7 @@ def _answer(flow: Flow, state: State, option_id: str, tr: Translator) -> Step:
     new = replace(state, node=target, answers=answers, turn=state.turn + 1, done=done)
     replies = [render.answered(tr, node, option_id)]
     if done:
-        replies.append(render.outcome(flow, tr, answers, new.token))
+        replies.append(render.outcome(flow, tr, answers, new.token, followup_days))
     else:
         replies.append(current(flow, new, tr))
     return new, replies

@@ -43,7 +43,8 @@ def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
 
-def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str) -> Reply:
+def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
+            followup_days: float = 7) -> Reply:
     """The full result: headline, why, may fit, tests, what helps, when to act, sources."""
     result = triage.outcome(flow, answers)
     known = triage.facts(flow, answers)
@@ -71,6 +72,9 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str) -> 
         tr.t("outcome.not_diagnosis"),
     ]
     buttons = tuple(Button("command", c, tr.t(f"button.{c}")) for c in OUTCOME_BUTTONS)
+    if level in flow.followup:
+        days = f"{followup_days:g}"
+        buttons += (Button("command", "followup", tr.t("button.followup", days=days)),)
     return Reply("outcome", "\n\n".join(sections), buttons, token=token, sections=tuple(sections),
                  outcome=Outcome(result.level, result.fits, result.why), prompt=sections[0])
 

@@ -1,0 +1,1 @@
+"""Wellness channels: scheduled tips, opt-in follow-ups and anonymous totals (SPEC §7)."""

@@ -1,0 +1,76 @@
+"""Wellness settings from the environment, validated by name like every other setting."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.errors import ConfigError
+
+PLATFORMS = ("slack", "telegram")
+
+
+def parse_targets(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """`slack:C123,telegram:-100456` -> (("slack", "C123"), ("telegram", "-100456"))."""
+    out = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        platform, _, ident = item.partition(":")
+        if platform not in PLATFORMS or not ident:
+            raise ConfigError(f"{name}: {item!r} is not <platform>:<id> with platform "
+                              f"{' or '.join(PLATFORMS)}, e.g. slack:C0123,telegram:-100456")
+        out.append((platform, ident))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class WellnessSettings:
+    """When and where tips go, how long until a follow-up, and who sees totals."""
+
+    tips_cron: str = ""
+    tips_tz: str = "Europe/Stockholm"
+    tips_targets: tuple[tuple[str, str], ...] = ()
+    followup_days: float = 7.0
+    admins: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WellnessSettings:
+        """Read and check BACKCHECK_TIPS_*, BACKCHECK_FOLLOWUP_DAYS and BACKCHECK_ADMINS."""
+        env = os.environ if env is None else env
+        tz = env.get("BACKCHECK_TIPS_TZ", "") or "Europe/Stockholm"
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"BACKCHECK_TIPS_TZ={tz!r}: expected an IANA time zone such as "
+                              "Europe/Stockholm") from None
+        cron = env.get("BACKCHECK_TIPS_CRON", "").strip()
+        if cron:
+            try:
+                CronTrigger.from_crontab(cron, timezone=zone)
+            except ValueError as exc:
+                raise ConfigError(f"BACKCHECK_TIPS_CRON={cron!r}: expected a cron expression "
+                                  f"such as '0 9 * * MON' ({exc})") from None
+        raw_days = env.get("BACKCHECK_FOLLOWUP_DAYS", "") or "7"
+        try:
+            days = float(raw_days)
+        except ValueError:
+            days = -1.0
+        if days <= 0:
+            raise ConfigError(f"BACKCHECK_FOLLOWUP_DAYS={raw_days!r}: expected a positive "
+                              "number of days, e.g. 7")
+        admins = parse_targets("BACKCHECK_ADMINS", env.get("BACKCHECK_ADMINS", ""))
+        return cls(cron, tz, parse_targets("BACKCHECK_TIPS_TARGETS",
+                                           env.get("BACKCHECK_TIPS_TARGETS", "")),
+                   days, frozenset(f"{p}:{i}" for p, i in admins))
+
+    def trigger(self) -> CronTrigger | None:
+        """The tip schedule, or None when no schedule is set."""
+        if not self.tips_cron:
+            return None
+        return CronTrigger.from_crontab(self.tips_cron, timezone=ZoneInfo(self.tips_tz))
+
+    def is_admin(self, platform: str, user: str) -> bool:
+        return f"{platform}:{user}" in self.admins

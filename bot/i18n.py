@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,7 @@ class Locales:
 
     strings: dict[str, dict[str, Value]]
     files: dict[str, str]
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def langs(self) -> tuple[str, ...]:
@@ -95,7 +96,11 @@ class Locales:
 
     def translator(self, lang: str, region: str = "SE") -> Translator:
         lang = lang if lang in self.strings else FALLBACK
-        return Translator(lang, self.strings[lang], self.strings[FALLBACK], region)
+        key = ("translator", lang, region)
+        if key not in self.memo:
+            self.memo[key] = Translator(lang, self.strings[lang], self.strings[FALLBACK], region)
+        translator: Translator = self.memo[key]
+        return translator
 
     def words_everywhere(self, key: str) -> dict[str, list[str]]:
         """The word list for `key` in every language."""

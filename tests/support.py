@@ -3,13 +3,17 @@ and a scripted "patient" that answers whatever the flow asks from a dict of answ
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from bot.adapters.console import Console
-from bot.app import App, build_app
+from bot.app import App
 from bot.config import Settings
+from bot.engine.flow import Flow
+from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
+from bot.i18n import Locales, load_locales
 from bot.stores import MemoryStore
 from bot.stores.base import Store
 from bot.wellness.settings import WellnessSettings
@@ -18,11 +22,20 @@ from bot.wellness.settings import WellnessSettings
 DEFAULTS = {"duration": "under_1_week"}
 
 
+@functools.cache
+def shipped() -> tuple[Flow, Locales]:
+    """The shipped flow and locales, read once per test run."""
+    locales = load_locales(LOCALES_DIR)
+    return load_flow(DEFAULT_FLOW, locales), locales
+
+
 def make_app(store: Store | None = None, **env: str) -> App:
     """The shipped flow and locales over a memory store (or the one given)."""
-    env = {"BACKCHECK_STORE": "memory://", **env}
-    return build_app(Settings.from_env(env), store if store is not None else MemoryStore(),
-                     WellnessSettings.from_env(env))
+    settings = Settings.from_env({"BACKCHECK_STORE": "memory://", **env})
+    flow, locales = shipped()
+    return App(flow, locales, store if store is not None else MemoryStore(),
+               region=settings.region, default_lang=settings.default_lang,
+               session_ttl=settings.session_ttl, wellness=WellnessSettings.from_env(env))
 
 
 class TestBot:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 from bot.engine.rules import Condition
 
@@ -42,9 +43,13 @@ class Node:
     line: int | None = None
     typical: str = ""  # the answer most people give, for the "about N questions" estimate
 
+    @cached_property
+    def _by_id(self) -> dict[str, Option]:
+        return {o.id: o for o in self.options}
+
     def option(self, option_id: str) -> Option | None:
         """The option with this id, if the node has it."""
-        return next((o for o in self.options if o.id == option_id), None)
+        return self._by_id.get(option_id)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class Flow:
     tests: tuple[tuple[str, frozenset[str] | None], ...] = ()
     helps: tuple[tuple[str, Condition | None], ...] = ()  # what helps now, and when
     followup: tuple[str, ...] = ()  # levels after which a check-in can be booked
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rank(self, level: str) -> int:
         """0 for the least urgent level, rising with urgency."""

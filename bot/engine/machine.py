@@ -186,8 +186,24 @@ def normalize(text: str) -> str:
     return _PUNCT.sub(" ", text.lower()).strip().lstrip("/").strip()
 
 
-def _words(locales: Locales, key: str) -> set[str]:
-    return {normalize(w) for ws in locales.words_everywhere(key).values() for w in ws}
+def _words(locales: Locales, key: str) -> frozenset[str]:
+    """Every language's words for `key`, normalized; remembered per Locales."""
+    memo_key = ("words", key)
+    if memo_key not in locales.memo:
+        locales.memo[memo_key] = frozenset(
+            normalize(w) for ws in locales.words_everywhere(key).values() for w in ws)
+    words: frozenset[str] = locales.memo[memo_key]
+    return words
+
+
+def _labels(locales: Locales, label: str) -> frozenset[str]:
+    """An option's label in every language, normalized."""
+    memo_key = ("labels", label)
+    if memo_key not in locales.memo:
+        locales.memo[memo_key] = frozenset(
+            normalize(locales.translator(lang).t(label)) for lang in locales.langs)
+    labels: frozenset[str] = locales.memo[memo_key]
+    return labels
 
 
 def parse_command(text: str, locales: Locales) -> str | None:
@@ -213,7 +229,7 @@ def match_answer(text: str, node: Node, locales: Locales) -> str | None:
     if said.isdigit() and 1 <= int(said) <= len(ids):
         return ids[int(said) - 1]
     for option in node.options:
-        labels = {normalize(locales.translator(lang).t(option.label)) for lang in locales.langs}
-        if said == option.id or said in labels or said in _words(locales, f"words.{option.id}"):
+        if (said == option.id or said in _labels(locales, option.label)
+                or said in _words(locales, f"words.{option.id}")):
             return option.id
     return None

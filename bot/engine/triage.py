@@ -67,7 +67,16 @@ def next_node(flow: Flow, node: Node, option_id: str, known: Facts) -> str:
 
 
 def remaining(flow: Flow, node_id: str, answers: Answers) -> int:
-    """About how many questions are left from `node_id` (this one included)."""
+    """About how many questions are left from `node_id` (this one included). Paths repeat
+    across people, so estimates are remembered per flow (bounded by the flow's paths)."""
+    memo_key = ("remaining", node_id, tuple(answers))
+    if memo_key not in flow.memo:
+        flow.memo[memo_key] = _remaining(flow, node_id, answers)
+    count: int = flow.memo[memo_key]
+    return count
+
+
+def _remaining(flow: Flow, node_id: str, answers: Answers) -> int:
     path = list(answers)
     count = 0
     for _ in range(len(flow.nodes)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,18 @@ from bot.engine.yamlio import line_of, load_yaml
 from bot.errors import FlowError
 from bot.i18n import Locales
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _root() -> Path:
+    """Where flows/ and locales/ live: $BACKCHECK_ROOT, else the source checkout this
+    package runs from, else the working directory (an installed package in a container)."""
+    configured = os.environ.get("BACKCHECK_ROOT", "")
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "flows").is_dir() else Path.cwd()
+
+
+ROOT = _root()
 DEFAULT_FLOW = ROOT / "flows" / "back_pain.yaml"
 LOCALES_DIR = ROOT / "locales"
 NODE_KINDS = ("question", "info", "outcome")

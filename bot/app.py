@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from bot.engine.machine import State, parse_command, step
 from bot.engine.triage import level_of
 from bot.errors import CorruptRecord, StoreError, VersionConflict
 from bot.i18n import Locales, detect_lang, load_locales
+from bot.ops import instrument
 from bot.stores import open_store
 from bot.stores.base import PREFS, SESSION, Store
 from bot.types import Incoming, Reply, SessionKey
@@ -31,6 +32,10 @@ log = logging.getLogger("backcheck.app")
 
 MAX_TEXT = 4000  # longer typed messages are not read, only answered kindly
 RETRIES = 8
+
+# One update in, the replies out; a middleware wraps one (bot/ops.py: metrics, in-flight).
+Turn = Callable[[Incoming], Awaitable[list[Reply]]]
+Middleware = Callable[[Incoming, Turn], Awaitable[list[Reply]]]
 
 
 class App:
@@ -53,6 +58,8 @@ class App:
         self.region, self.default_lang = region, default_lang
         self.session_ttl, self.clock = session_ttl, clock
         self.listeners: list[Callable[[Incoming, State | None, State | None], None]] = []
+        self.middleware: list[Middleware] = []  # around every `handle`, outermost first
+        self.failures: list[Callable[[Incoming, Exception], None]] = []  # store failed a turn
 
     def text(self, lang: str, key: str, **params: object) -> str:
         """A localized string for adapters (e.g. "I've sent you a private message")."""
@@ -72,6 +79,12 @@ class App:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Run one turn. Never raises for bad input or a failing store: the person always
         gets a reply in their language."""
+        turn: Turn = self._handle
+        for wrap in reversed(self.middleware):
+            turn = _wrapped(wrap, turn)
+        return await turn(incoming)
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
         if len(incoming.value) > MAX_TEXT:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
         try:
@@ -88,6 +101,8 @@ class App:
             raise StoreError("too many concurrent updates for one conversation")
         except StoreError as exc:
             log.warning("store error for user %s: %s", incoming.key.hashed(), type(exc).__name__)
+            for failure in self.failures:
+                failure(incoming, exc)
             lang = detect_lang(incoming.lang_hint, self.locales.langs, self.default_lang)
             return [Reply(kind="error", text=self.text(lang, "errors.unavailable"))]
 
@@ -166,6 +181,13 @@ class App:
         return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
 
 
+def _wrapped(middleware: Middleware, inner: Turn) -> Turn:
+    async def turn(incoming: Incoming) -> list[Reply]:
+        return await middleware(incoming, inner)
+
+    return turn
+
+
 def command_of(incoming: Incoming, locales: Locales) -> str:
     """The command an event carries, by button, slash command or typed word ("" if none).
     forget, follow-ups and totals are the App's; every other command is the engine's."""
@@ -181,7 +203,7 @@ def build_app(settings: Settings, store: Store | None = None,
     """The App for these settings: the shipped (or configured) flow, the locales, the store."""
     locales = load_locales(LOCALES_DIR)
     flow = load_flow(Path(settings.flow) if settings.flow else DEFAULT_FLOW, locales)
-    return App(
+    app = App(
         flow,
         locales,
         store if store is not None else open_store(settings.store),
@@ -190,3 +212,5 @@ def build_app(settings: Settings, store: Store | None = None,
         session_ttl=settings.session_ttl,
         wellness=wellness if wellness is not None else WellnessSettings.from_env(),
     )
+    instrument(app)  # metrics, /healthz and finishing in-flight updates at shutdown
+    return app

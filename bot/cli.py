@@ -7,10 +7,13 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.config import Settings, load_env_file
 from bot.errors import BackcheckError
+from bot.logs import setup_logging
 
 # Modules that add their own subcommands with `register(subparsers)`.
-PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram", "bot.adapters.slack")
+PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram", "bot.adapters.slack",
+           "bot.config")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -36,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
+        load_env_file()  # .env fills what the environment does not set
+        setup_logging(Settings.from_env())  # every setting checked before anything runs
         return handler(args)
     except BackcheckError as exc:
         print(f"backcheck: {exc}", file=sys.stderr)

@@ -1,0 +1,177 @@
+"""Health and metrics: `GET /healthz` (200 when the store answers, 503 when not) and
+`GET /metrics` (Prometheus text format), for every adapter.
+
+`instrument(app)` (called by `build_app`) gives an App its own metrics registry and hooks
+it into the App: a middleware times and counts every update, a listener counts checks
+started (a check's first answer) and completed (by triage level), and the App reports
+store failures. Adapters serve the routes with `add_ops_routes(web_app, app)` on their
+own aiohttp server, or `start_ops_server(app, host, port)` for `--metrics-port`, and may
+count their own errors with `record_error(app, platform, kind)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from aiohttp import web
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from bot.engine.triage import level_of
+from bot.errors import StoreError, StoreUnavailable
+from bot.lifecycle import InFlight, in_flight
+from bot.logs import who
+from bot.types import Incoming, Reply
+
+if TYPE_CHECKING:
+    from bot.app import App, Turn
+    from bot.engine.flow import Flow
+    from bot.engine.machine import State
+
+log = logging.getLogger("backcheck.ops")
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what every Prometheus reads
+HEALTH_TIMEOUT = 3.0  # seconds a store may take to answer before /healthz says 503
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """One App's counters and latency histogram, in a registry of its own."""
+
+    def __init__(self, flow: Flow, tracker: InFlight | None = None) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created noise
+        self.flow = flow
+        self.registry = r = CollectorRegistry(auto_describe=True)
+        self.updates = Counter("backcheck_updates", "Updates handled (App.handle calls)",
+                               ["platform"], registry=r)
+        self.checks_started = Counter("backcheck_checks_started",
+                                      "Checks started (the first answer of a check)",
+                                      ["platform"], registry=r)
+        self.checks_completed = Counter("backcheck_checks_completed",
+                                        "Checks completed, by triage level",
+                                        ["platform", "level"], registry=r)
+        self.errors = Counter("backcheck_errors",
+                              "Errors: store failures during a turn, unexpected exceptions, "
+                              "and what adapters report", ["platform", "kind"], registry=r)
+        self.handle_seconds = Histogram("backcheck_handle_seconds",
+                                        "Seconds to handle one update (App.handle)",
+                                        ["platform"], buckets=BUCKETS, registry=r)
+        if tracker is not None:
+            in_flight_now = Gauge("backcheck_updates_in_flight", "Updates being handled now",
+                                  registry=r)
+            in_flight_now.set_function(lambda: tracker.count)
+
+    async def middleware(self, incoming: Incoming, turn: Turn) -> list[Reply]:
+        """Count and time one update; count an exception that escapes `handle`."""
+        platform = incoming.key.platform
+        self.updates.labels(platform).inc()
+        start = time.perf_counter()
+        try:
+            return await turn(incoming)
+        except Exception:
+            self.errors.labels(platform, "internal").inc()
+            raise
+        finally:
+            seconds = time.perf_counter() - start
+            self.handle_seconds.labels(platform).observe(seconds)
+            log.debug("update handled", extra={
+                "user": who(incoming.key), "platform": platform, "kind": incoming.kind,
+                "seconds": round(seconds, 6)})
+
+    def listener(self, incoming: Incoming, before: State | None, after: State | None) -> None:
+        """An `App.listeners` entry: a check starts with its first answer and completes
+        when the outcome is reached."""
+        if after is None:
+            return
+        platform = incoming.key.platform
+        if after.answers and not (before is not None and before.answers):
+            self.checks_started.labels(platform).inc()
+        if after.done and not (before is not None and before.done):
+            # Not logged: a level or the node reached next to a user hash tells too much.
+            self.checks_completed.labels(platform, level_of(self.flow, after.answers)).inc()
+
+    def failure(self, incoming: Incoming, exc: Exception) -> None:
+        """An `App.failures` entry: a turn the store made fail (the person got an apology)."""
+        kind = "store_unavailable" if isinstance(exc, StoreUnavailable) else "store"
+        self.errors.labels(incoming.key.platform, kind).inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this App's metrics."""
+        return generate_latest(self.registry)
+
+
+_METRICS: WeakKeyDictionary[App, Metrics] = WeakKeyDictionary()
+
+
+def instrument(app: App) -> Metrics:
+    """The app's metrics, hooked into it (and its in-flight tracker) on first call."""
+    metrics = _METRICS.get(app)
+    if metrics is None:
+        tracker = in_flight(app)
+        metrics = _METRICS[app] = Metrics(app.flow, tracker)
+        app.middleware.append(metrics.middleware)
+        app.listeners.append(metrics.listener)
+        app.failures.append(metrics.failure)
+    return metrics
+
+
+def record_error(app: App, platform: str, kind: str) -> None:
+    """Count an adapter's own error, e.g. ("telegram", "send") or ("slack", "rate_limited").
+    `kind` must come from a small fixed set: it is a metric label."""
+    instrument(app).errors.labels(platform, kind).inc()
+
+
+async def healthz(app: App, timeout: float = HEALTH_TIMEOUT) -> tuple[int, dict[str, str]]:
+    """(200, {"status": "ok"}) when the store answers a ping within `timeout` s; else
+    (503, {"status": "unavailable", "store": <error class>}); (503, {"status":
+    "stopping"}) once shutdown has begun, so a load balancer sends updates elsewhere."""
+    if in_flight(app).stopping:
+        return 503, {"status": "stopping"}
+    try:
+        await asyncio.wait_for(app.store.ping(), timeout)
+    except (StoreError, TimeoutError) as exc:
+        return 503, {"status": "unavailable", "store": type(exc).__name__}
+    return 200, {"status": "ok"}
+
+
+def add_ops_routes(web_app: web.Application, app: App) -> None:
+    """Add GET /healthz and GET /metrics to an aiohttp application (before it starts)."""
+    metrics = instrument(app)
+
+    async def health(request: web.Request) -> web.Response:
+        status, body = await healthz(app)
+        return web.json_response(body, status=status)
+
+    async def exposition(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+    web_app.router.add_get("/healthz", health)
+    web_app.router.add_get("/metrics", exposition)
+
+
+async def start_ops_server(app: App, host: str, port: int) -> web.AppRunner:
+    """Serve /healthz and /metrics on host:port (port 0: any free port) for the modes that
+    have no HTTP server of their own (Telegram polling, Slack Socket Mode). The caller
+    awaits `runner.cleanup()` at shutdown."""
+    web_app = web.Application()
+    add_ops_routes(web_app, app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("health and metrics on http://%s:%d/healthz and /metrics", host, bound_port(runner))
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port a started runner listens on (useful after asking for port 0)."""
+    return int(runner.addresses[0][1])

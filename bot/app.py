@@ -93,6 +93,9 @@ class App:
                 return await self._forget(incoming)
             if command.split(" ")[0] in ("followup", "checkin", "stats"):
                 return await self._wellness(incoming, command)
+            if command.split(" ")[0] == "language" and (
+                    await self.store.get(SESSION, incoming.key.id()) is None):
+                return await self._set_language(incoming, command.partition(" ")[2])
             for _ in range(RETRIES):
                 try:
                     return await self._turn(incoming)
@@ -160,6 +163,14 @@ class App:
             PREFS, key.person(), {"lang": lang},
             version=0 if rec is None else rec.version, person=key.person(),
         )
+
+    async def _set_language(self, incoming: Incoming, wanted: str) -> list[Reply]:
+        """Outside a check, a language choice is only remembered: no check is started."""
+        current = await self.language(incoming.key, incoming.lang_hint)
+        langs = self.locales.langs
+        lang = wanted if wanted in langs else langs[(langs.index(current) + 1) % len(langs)]
+        await self._save_lang(incoming.key, lang)
+        return [Reply(kind="message", text=self.text(lang, "language_switched"))]
 
     async def _wellness(self, incoming: Incoming, command: str) -> list[Reply]:
         lang = await self.language(incoming.key, incoming.lang_hint)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -13,7 +14,7 @@ from bot.logs import setup_logging
 
 # Modules that add their own subcommands with `register(subparsers)`.
 PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram", "bot.adapters.slack",
-           "bot.config")
+           "bot.config", "bot.wellness.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -47,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`backcheck graph | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -88,3 +88,12 @@ async def test_sessions_expire_after_the_ttl() -> None:
     await app.handle(Incoming(KEY, "start"))
     now[0] += 61
     assert await store.get(SESSION, KEY.id()) is None
+
+
+async def test_choosing_a_language_outside_a_check_is_remembered_without_starting_one() -> None:
+    app = make_app()
+    chosen = await app.handle(Incoming(KEY, "command", "language sv"))
+    assert [(r.kind, r.text) for r in chosen] == [("message", "Nu pratar vi svenska.")]
+    assert await app.store.get(SESSION, KEY.id()) is None
+    started = await app.handle(Incoming(KEY, "start", lang_hint="en-GB"))
+    assert "Fråga 1 av ungefär" in started[-1].text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import codecs
+import getpass
 import json
 import os
 import secrets
@@ -134,8 +135,12 @@ class Console:
 async def run_chat(app: App, *, lang: str | None, json_mode: bool,
                    shutdown_timeout: float = 20.0) -> int:
     """The read-print loop on stdin/stdout; ends on EOF, stop or forget, or on SIGTERM /
-    SIGINT — after the line being handled has been answered. Closes the store."""
-    console = Console(app, lang=lang, json_mode=json_mode)
+    SIGINT — after the line being handled has been answered. Closes the store.
+
+    Interactively the check belongs to the terminal's user, so an unfinished one resumes
+    next time ("Welcome back"); a --json run is a fresh check, deleted when it ends."""
+    user = None if json_mode else f"user-{getpass.getuser()}"
+    console = Console(app, lang=lang, json_mode=json_mode, user=user)
     stopping = asyncio.Event()
     lines = StdinLines(asyncio.get_running_loop())
     try:
@@ -152,6 +157,8 @@ async def run_chat(app: App, *, lang: str | None, json_mode: bool,
                 _print(await console.feed(line))  # a signal now waits for this turn
         if stopping.is_set() and not json_mode:
             print()
+        if json_mode:
+            await app.store.forget(console.key.person())
     finally:
         await shutdown(app, shutdown_timeout)
     return 0

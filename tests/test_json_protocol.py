@@ -102,3 +102,15 @@ def test_the_sqlite_default_store_works_from_a_fresh_data_dir(tmp_path: Path) ->
     chat.send({"answer": "yes"})
     assert chat.read()["level"] == "ambulance"
     assert chat.close()[0] == 0
+
+
+def test_interactive_chat_resumes_an_unfinished_check(tmp_path: Path) -> None:
+    env = {**os.environ, "BACKCHECK_STORE": f"sqlite:///{tmp_path / 's.sqlite3'}"}
+    run = [sys.executable, "-m", "bot.cli", "chat"]
+    first = subprocess.run(run, input="no\nnej\n", env=env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)
+    assert first.returncode == 0 and "Question 3 of about" in first.stdout
+    again = subprocess.run(run, input="", env=env, cwd=ROOT, capture_output=True, text=True,
+                           timeout=60)
+    assert again.stdout.startswith("Welcome back – let's carry on where you left off.")
+    assert "Question 3 of about" in again.stdout

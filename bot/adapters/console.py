@@ -88,6 +88,9 @@ class Console:
         replies = await self.app.handle(incoming)
         out: list[str] = []
         for reply in replies:
+            # a check-in needs a chat the bot can write to later: not a terminal
+            reply = replace(reply, buttons=tuple(b for b in reply.buttons
+                                                 if b.value != "followup"))
             if reply.buttons:
                 self.last = reply
             if reply.kind == "answered":

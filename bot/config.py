@@ -293,15 +293,17 @@ def describe(settings: Settings, env: Mapping[str, str] | None = None) -> list[s
 
     shown = settings.masked()
     return [line(v.name, shown[v.field]) for v in VARIABLES] + [
-        line(name, value) for name, value in _wellness(env).items()]
+        line(name, value) for name, value in _elsewhere(env).items()]
 
 
-def _wellness(env: Mapping[str, str]) -> dict[str, str]:
-    """The effective wellness settings by variable (their module validates them)."""
+def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
+    """The effective settings other modules read (and validate) themselves, by variable."""
+    from bot.engine.loader import ROOT
     from bot.wellness.settings import WellnessSettings
 
     w = WellnessSettings.from_env(env)
     return {
+        "BACKCHECK_ROOT": str(ROOT),
         "BACKCHECK_TIPS_CRON": w.tips_cron,
         "BACKCHECK_TIPS_TZ": w.tips_tz,
         "BACKCHECK_TIPS_TARGETS": ",".join(f"{p}:{i}" for p, i in w.tips_targets),

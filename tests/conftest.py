@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 import redis
 from redis_server import RedisServer, RedisServerMissing
+
+
+@pytest.fixture(autouse=True)
+def _no_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's `.env` (filled for docker compose, say) never leaks into a test."""
+    monkeypatch.setenv("BACKCHECK_ENV_FILE", os.devnull)
+
 
 # -- Redis: a real redis-server, never a fake ---------------------------------------------
 

@@ -40,6 +40,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram_render import MAX_TEXT, link_keyboard, messages, parse_callback
+from bot.adapters.telegram_updates import ReadableUpdates
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -243,6 +244,7 @@ def build_application(app: App, token: str, base_url: str, *, max_retries: int =
         .token(token)
         .base_url(base)
         .base_file_url(file_base)
+        .get_updates_request(ReadableUpdates(connection_pool_size=1))  # PTB's default size
         .rate_limiter(AIORateLimiter(max_retries=max_retries))
         .concurrent_updates(True)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -32,7 +32,11 @@ from bot.errors import ConfigError, StoreError, StoreUnavailable, VersionConflic
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
 
-TIMEOUT = 2.0  # seconds to connect, and to wait for any reply
+TIMEOUT = 2.0  # seconds to connect, to wait for a free connection, and for any reply
+# Connections per process. Calls beyond this wait (up to TIMEOUT) for a free one: redis-py's
+# default pool instead fails at once past 100 ("Too many connections"), which turned a
+# burst of 200 people at once into 100 "try again later" replies.
+MAX_CONNECTIONS = 64
 SCAN_BATCH = 500
 
 # Shared Lua helpers. `head` reads a record's version (nil when unreadable) and person;
@@ -173,13 +177,16 @@ class RedisStore:
         # closed (a restart) without the caller noticing. Timeouts are not retried, so a
         # hung server costs one timeout, and a script is never run twice after a lost reply.
         try:
-            self._client: Redis = Redis.from_url(
+            pool = BlockingConnectionPool.from_url(
                 url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=timeout,
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
                 retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
                 decode_responses=True,
             )
+            self._client: Redis = Redis.from_pool(pool)  # closing the client closes the pool
         except ValueError as exc:  # the message names the problem, never the password
             raise ConfigError(f"BACKCHECK_STORE is not a usable Redis URL: {exc}") from exc
         self._prefix = prefix

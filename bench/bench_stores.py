@@ -1,10 +1,11 @@
 """How fast each session store is, and how much room a session takes in it.
 
-    python -m bench.bench_stores          (from the repository root; about 20 s)
+    python -m bench.bench_stores [--quick]   (from the repository root; about 20 s)
 
 Starts its own redis-server (the same helper the tests use), measures memory://, SQLite
-and Redis on this machine, prints a table and writes bench/results_stores.json. The
-numbers describe this machine; nothing here passes or fails.
+and Redis on this machine, prints a table and writes bench/results_stores.json (not with
+--quick). `python -m bench` runs it with the others. The numbers describe this machine;
+nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from bot.stores.sqlite import SqliteStore
 from tests.redis_server import RedisServer
 
 SESSIONS = 2000  # distinct conversations
-BUDGET = 1.0  # seconds per measurement at most
+BUDGET = 1.0  # seconds per measurement at most (QUICK_BUDGET with --quick)
+QUICK_BUDGET = 0.1
 CONCURRENCY = 16  # conversations taking a turn at once, as under a burst of updates
 TTL = 86400.0
 RESULTS = Path(__file__).with_name("results_stores.json")
@@ -106,17 +108,18 @@ async def measure(store: Store) -> dict[str, float]:
     return result
 
 
-def sqlite_bytes(path: str, sessions: int) -> float:
+def sqlite_bytes(path: str) -> float:
     """Bytes on disk per session, after folding the write-ahead log into the file."""
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return os.path.getsize(path) / sessions
+        sessions = db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    return os.path.getsize(path) / max(1, sessions)
 
 
 def redis_bytes(url: str) -> dict[str, float]:
     """Redis's own MEMORY USAGE for a session hash, and for a person index with one key."""
     with redis.Redis.from_url(url) as client:
-        keys = [f"bc:{SESSION}:{key(i)}" for i in range(0, SESSIONS, 50)]
+        keys = [k for i in range(0, SESSIONS, 50) if client.exists(k := f"bc:{SESSION}:{key(i)}")]
         usage = [int(client.memory_usage(k, samples=0) or 0) for k in keys]
         index = int(client.memory_usage(f"bc-person:{key(0)}", samples=0) or 0)
         return {"redis_memory_usage_bytes": sum(usage) / len(usage),
@@ -124,7 +127,17 @@ def redis_bytes(url: str) -> dict[str, float]:
                 "redis_server_version": client.info("server")["redis_version"]}
 
 
-async def run() -> dict[str, Any]:
+def run(quick: bool = False) -> dict[str, Any]:
+    """Every store measured (`python -m bench` calls this)."""
+    global BUDGET
+    budget, BUDGET = BUDGET, QUICK_BUDGET if quick else BUDGET
+    try:
+        return asyncio.run(measure_all())
+    finally:
+        BUDGET = budget
+
+
+async def measure_all() -> dict[str, Any]:
     json_bytes = sum(len(encode(session(i)).encode()) for i in range(SESSIONS)) / SESSIONS
     results: dict[str, Any] = {"environment": {
         "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
@@ -138,8 +151,7 @@ async def run() -> dict[str, Any]:
         for name, store in stores.items():
             results["stores"][name] = await measure(store)
             await store.close()
-        results["stores"]["sqlite"]["disk_bytes_per_session"] = sqlite_bytes(sqlite_path,
-                                                                             SESSIONS)
+        results["stores"]["sqlite"]["disk_bytes_per_session"] = sqlite_bytes(sqlite_path)
         results["stores"]["redis"].update(redis_bytes(server.url))
     return results
 
@@ -165,10 +177,12 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    results = asyncio.run(run())
+    quick = "--quick" in sys.argv[1:]
+    results = run(quick)
     print(table(results))
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten to {RESULTS}")
+    if not quick:
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwritten to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     BackcheckError
     ├── FlowError          a flow or locale file is invalid (names file, node and line)
     ├── ConfigError        a setting is missing or wrong (names the variable)
+    ├── DeliveryError      a platform would not take a post (names its reason, no content)
     └── StoreError         the session store failed
         ├── StoreUnavailable   the store cannot be reached right now
         ├── VersionConflict    another update changed the session first
@@ -31,6 +32,11 @@ class FlowError(BackcheckError):
 
 class ConfigError(BackcheckError):
     """A setting is missing or wrong; the message names the variable."""
+
+
+class DeliveryError(BackcheckError):
+    """A platform refused or could not take a scheduled post or follow-up, e.g. the bot is
+    not in the channel; the message holds the platform's reason, never message text."""
 
 
 class StoreError(BackcheckError):

@@ -31,6 +31,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks as kit
+from bot.adapters import slack_wellness
 from bot.adapters.cache import TTLCache
 from bot.app import App, build_app
 from bot.config import Settings
@@ -38,6 +39,7 @@ from bot.engine.machine import parse_command
 from bot.errors import ConfigError
 from bot.i18n import Locales
 from bot.types import Incoming, IncomingKind, Reply, SessionKey
+from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.slack")
 
@@ -48,7 +50,7 @@ TRANSPORT_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, asynci
 
 Body = dict[str, Any]
 # A subcommand answered by the adapter itself (before any DM is opened), e.g. `stats`
-# for wellness leads (SPEC 7): register it with `bot.subcommands["stats"] = handler`.
+# for wellness leads (SPEC 7, bot/adapters/slack_wellness.py): `bot.subcommands[name]`.
 Subcommand = Callable[["SlackBot", Body, AsyncRespond], Awaitable[None]]
 Work = Callable[[Body, AsyncRespond], Coroutine[Any, Any, None]]
 
@@ -139,7 +141,7 @@ class SlackBot:
 
     # -- Slack lookups -----------------------------------------------------------------
 
-    async def _locale(self, team: str, user: str) -> str | None:
+    async def locale(self, team: str, user: str) -> str | None:
         """The person's Slack locale (e.g. "sv-SE"), cached; None if Slack won't say."""
         cached = self._locales.get(f"{team}:{user}")
         if cached is not None:
@@ -156,7 +158,7 @@ class SlackBot:
 
     async def _open(self, team: str, user: str) -> tuple[SessionKey, str | None]:
         """The session key (the person's DM with the bot) and their locale hint."""
-        hint = await self._locale(team, user)
+        hint = await self.locale(team, user)
         dm = self._dms.get(f"{team}:{user}")
         if dm is None:
             resp = await self.client.conversations_open(users=user)
@@ -241,7 +243,7 @@ class SlackBot:
         try:
             key, hint = await self._open(team, user)
         except TRANSPORT_ERRORS:
-            hint = await self._locale(team, user)
+            hint = await self.locale(team, user)
             lang = await self.app.language(SessionKey("slack", team, "", user), hint)
             await respond(text=kit.escape(self.app.text(lang, "slack.dm_failed")),
                           response_type="ephemeral")
@@ -294,7 +296,7 @@ class SlackBot:
         self._spawn(self._typed(key, event["text"]), key.hashed())
 
     async def _typed(self, key: SessionKey, text: str) -> None:
-        hint = await self._locale(key.workspace, key.user)
+        hint = await self.locale(key.workspace, key.user)
         await self._turn(Incoming(key, "text", text, lang_hint=hint))
 
 
@@ -319,7 +321,9 @@ def create(app: App, settings: Settings) -> SlackBot:
                             logger=quiet, retry_handlers=retries)  # 429: wait Retry-After
     bolt = AsyncApp(client=client, signing_secret=settings.slack_signing_secret, logger=quiet,
                     name="backcheck")
-    return SlackBot(app, bolt)
+    bot = SlackBot(app, bolt)
+    slack_wellness.install(bot)  # /backcheck stats
+    return bot
 
 
 def web_app(bot: SlackBot) -> web.Application:
@@ -362,23 +366,25 @@ def check_settings(settings: Settings) -> None:
 
 
 async def serve(settings: Settings, host: str, port: int) -> None:
-    """Run until SIGINT/SIGTERM: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
+    """Run until SIGINT/SIGTERM: Socket Mode if SLACK_APP_TOKEN is set, else HTTP; tips and
+    follow-ups go out from a background task meanwhile (bot/wellness/scheduler.py)."""
     app = build_app(settings)
     bot = create(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if settings.slack_app_token:
-        socket = await start_socket_mode(bot, settings.slack_app_token)
-        log.info("slack: connected in Socket Mode")
-        await stop.wait()
-        await socket.close_async()  # type: ignore[no-untyped-call]
-    else:
-        runner = await start_http(bot, host, port)
-        log.info("slack: listening on http://%s:%d%s", host, port, EVENTS_PATH)
-        await stop.wait()
-        await runner.cleanup()
+    async with running(slack_wellness.scheduler(bot)):
+        if settings.slack_app_token:
+            socket = await start_socket_mode(bot, settings.slack_app_token)
+            log.info("slack: connected in Socket Mode")
+            await stop.wait()
+            await socket.close_async()  # type: ignore[no-untyped-call]
+        else:
+            runner = await start_http(bot, host, port)
+            log.info("slack: listening on http://%s:%d%s", host, port, EVENTS_PATH)
+            await stop.wait()
+            await runner.cleanup()
     await bot.drain()
     await app.store.close()
 

@@ -133,6 +133,13 @@ def render(reply: Reply) -> list[Payload]:
     return [{"text": fallback(blocks), "blocks": blocks} for blocks in chunks]
 
 
+def tip(text: str, label: str) -> Payload:
+    """A tip for a channel, with the button that starts a check in the clicker's DM."""
+    start = {"type": "actions", "elements": [button(label, START_ACTION, "start", primary=True)]}
+    blocks = [*sections(text)[: BLOCKS_MAX - 1], start]
+    return {"text": fallback(blocks), "blocks": blocks}
+
+
 def answered(reply: Reply) -> Payload:
     """The update for a question that has been answered: its text and the choice, no buttons."""
     blocks = sections(reply.text)[:BLOCKS_MAX]

@@ -39,12 +39,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot.adapters.telegram_render import MAX_TEXT, link_keyboard, messages, parse_callback
+from bot.adapters import telegram_wellness
+from bot.adapters.telegram_render import (
+    MAX_TEXT,
+    link_keyboard,
+    messages,
+    parse_callback,
+    private_link,
+)
 from bot.adapters.telegram_updates import ReadableUpdates
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.types import Incoming, IncomingKind, Reply, SessionKey
+from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.telegram")
 
@@ -52,7 +60,7 @@ TgApp = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
 
 MENU = ("check", "back", "restart", "stop", "language", "help", "faq", "privacy", "forget")
-COMMANDS = ("start", *MENU, "cancel", "summary")
+COMMANDS = ("start", *MENU, "cancel", "summary", "stats")  # stats: wellness leads only
 UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
 TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,64}")
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -166,7 +174,7 @@ class TelegramAdapter:
         assert chat is not None
         key, hint = self._key(update, context)
         lang = await self.app.language(key, hint)
-        url = f"https://t.me/{context.bot.username}?start=check"
+        url = private_link(context.bot.username)
         await context.bot.send_message(
             chat.id, self.app.text(lang, "telegram.group"),
             reply_markup=link_keyboard(self.app.text(lang, "telegram.group_button"), url))
@@ -255,9 +263,8 @@ def build_application(app: App, token: str, base_url: str, *, max_retries: int =
     return application
 
 
-async def start(application: TgApp, webhook: Webhook | None = None,
-                poll_timeout: float = 30.0) -> None:
-    """Connect (getMe), register the command menu, and start receiving updates."""
+async def connect(application: TgApp) -> None:
+    """Connect (getMe), or ConfigError naming the token or the API URL."""
     try:
         await application.initialize()
     except InvalidToken as exc:
@@ -265,6 +272,12 @@ async def start(application: TgApp, webhook: Webhook | None = None,
     except NetworkError as exc:
         raise ConfigError("cannot reach the Telegram Bot API (check the network and "
                           f"TELEGRAM_API_BASE_URL): {type(exc).__name__}") from exc
+
+
+async def start(application: TgApp, webhook: Webhook | None = None,
+                poll_timeout: float = 30.0) -> None:
+    """Connect (getMe), register the command menu, and start receiving updates."""
+    await connect(application)
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()
@@ -317,7 +330,8 @@ def check_webhook(url: str, secret: str, port: int) -> Webhook:
 
 
 async def serve(app: App, token: str, base_url: str, webhook: Webhook | None) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    """Run until SIGINT or SIGTERM, then stop cleanly. Tips and follow-ups go out from a
+    background task meanwhile (bot/wellness/scheduler.py)."""
     application = build_application(app, token, base_url)
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -327,7 +341,8 @@ async def serve(app: App, token: str, base_url: str, webhook: Webhook | None) ->
         await start(application, webhook)
         log.info("telegram bot @%s running (%s)", application.bot.username,
                  "webhook" if webhook else "long polling")
-        await done.wait()
+        async with running(telegram_wellness.scheduler(app, application.bot)):
+            await done.wait()
     finally:
         await stop(application)
         await app.store.close()

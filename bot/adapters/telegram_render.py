@@ -67,6 +67,11 @@ def keyboard(buttons: tuple[Button, ...], token: str | None) -> InlineKeyboardMa
     return InlineKeyboardMarkup([[k] for k in keys])
 
 
+def private_link(username: str) -> str:
+    """The deep link that opens a private chat with the bot and starts a check."""
+    return f"https://t.me/{username}?start=check"
+
+
 def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
     """One URL button, e.g. the deep link that opens a private chat with the bot."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])

@@ -8,13 +8,14 @@ renders a post, only where it goes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from bot.app import App
-from bot.errors import StoreError, VersionConflict
+from bot.errors import DeliveryError, StoreError, VersionConflict
 from bot.stores.base import ONCE
 from bot.types import Reply, SessionKey
 from bot.wellness import followup
@@ -31,11 +32,13 @@ class Outbox(Protocol):
     platform: str
 
     async def post_tip(self, target: str, text: str, button: str) -> None:
-        """Post a tip with a "Take the 2-minute check" button to a channel or group."""
+        """Post a tip with a "Take the 2-minute check" button to a channel or group.
+        Raises DeliveryError when the platform will not take it."""
         ...
 
     async def send(self, key: SessionKey, replies: Sequence[Reply]) -> None:
-        """Send replies to a person's private chat."""
+        """Send replies to a person's private chat. Raises DeliveryError when the platform
+        will not take them."""
         ...
 
 
@@ -62,7 +65,11 @@ class Scheduler:
         text, button = tip_message(tr, tip)
         posted = 0
         for platform, target in self.targets():
-            await self.outboxes[platform].post_tip(target, text, button)
+            try:
+                await self.outboxes[platform].post_tip(target, text, button)
+            except DeliveryError as exc:  # one channel's trouble must not cost the others
+                log.warning("tip not posted to %s:%s: %s", platform, target, exc)
+                continue
             posted += 1
         log.info("posted tip %s to %d targets", tip, posted)
         return posted
@@ -97,7 +104,11 @@ class Scheduler:
         """Send every due follow-up this process can reach; return how many."""
         sent = 0
         for key, lang in await followup.claim_due(self.app, set(self.outboxes)):
-            await self.outboxes[key.platform].send(key, [followup.ask(self.app, lang)])
+            try:
+                await self.outboxes[key.platform].send(key, [followup.ask(self.app, lang)])
+            except DeliveryError as exc:  # e.g. blocked the bot: retried once after the claim
+                log.warning("follow-up not sent to user %s: %s", key.hashed(), exc)
+                continue
             await followup.done(self.app, key)
             sent += 1
         return sent
@@ -123,4 +134,23 @@ class Scheduler:
                 log.warning("wellness scheduler: store unavailable (%s)", type(exc).__name__)
             except Exception:  # an adapter failure must not stop the schedule
                 log.exception("wellness scheduler round failed")
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # stopped while a library swallowed it
+                raise asyncio.CancelledError
             await self.sleep(self.poll)
+
+
+@contextlib.asynccontextmanager
+async def running(scheduler: Scheduler) -> AsyncIterator[asyncio.Task[None]]:
+    """Run the scheduler in the background while the bot serves; cancel it cleanly after."""
+    task = asyncio.get_running_loop().create_task(scheduler.run(), name="backcheck-wellness")
+    try:
+        yield task
+    finally:
+        # Python 3.11's wait_for (used inside redis-py) can swallow a cancellation that
+        # arrives as its inner call completes: cancel until the task has really ended.
+        task.cancel()
+        while not (await asyncio.wait({task}, timeout=1.0))[0]:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            task.result()

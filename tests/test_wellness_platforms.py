@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import logging
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -189,6 +190,16 @@ async def slack_self_care(slack: Slack, user: str) -> SlackShown:
     raise AssertionError("the check did not finish")
 
 
+async def book_check_in(app: App, key: SessionKey) -> None:
+    """A self-care check by `key`, then "Check in with me in 7 days" (through the App)."""
+    replies = await app.handle(Incoming(key, "start"))
+    while replies[-1].kind != "outcome":
+        answer = "under_1_week" if replies[-1].node == "duration" else "no"
+        replies = await app.handle(Incoming(key, "answer", answer, replies[-1].token))
+    booked = await app.handle(Incoming(key, "command", "followup", replies[-1].token))
+    assert booked[0].text.startswith("OK – I'll check in with you here on")
+
+
 def cli_env(tg_stub: BotApiStub, slack_stub: SlackStub, store: str, **extra: str
             ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
@@ -321,15 +332,9 @@ async def test_two_replicas_of_each_bot_sharing_redis_post_tips_and_follow_ups_o
                   for a, t in zip(apps, applications, strict=False)]
     schedulers += [slack_wellness.scheduler(b, poll=POLL) for b in bots]
     # Two people finished a self-care check and asked for a check-in.
-    people = [SessionKey("telegram", str(tg_stub.bot_id), "3001", "3001"),
-              SessionKey("slack", TEAM, "D0BOB0001", "U0BOB0001")]
-    for key in people:
-        replies = await apps[0].handle(Incoming(key, "start"))
-        while replies[-1].kind != "outcome":
-            node = replies[-1].node
-            answer = "under_1_week" if node == "duration" else "no"
-            replies = await apps[0].handle(Incoming(key, "answer", answer, replies[-1].token))
-        await apps[0].handle(Incoming(key, "command", "followup", replies[-1].token))
+    for key in (SessionKey("telegram", str(tg_stub.bot_id), "3001", "3001"),
+                SessionKey("slack", TEAM, "D0BOB0001", "U0BOB0001")):
+        await book_check_in(apps[0], key)
     try:
         async with running(schedulers[0]), running(schedulers[1]), \
                 running(schedulers[2]), running(schedulers[3]):
@@ -360,6 +365,42 @@ async def test_two_replicas_of_each_bot_sharing_redis_post_tips_and_follow_ups_o
 # -- follow-ups --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("platform", ["telegram", "slack"])
+async def test_a_check_in_due_while_the_bot_was_down_is_sent_once_when_it_starts(
+        platform: str, content: tuple[Flow, Locales], tg_stub: BotApiStub,
+        slack_stub: SlackStub, tmp_path: Path, unused_tcp_port: int) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    store = open_store(url)
+    eight_days_ago = Clock(dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    key = (SessionKey("telegram", str(tg_stub.bot_id), "3101", "3101") if platform == "telegram"
+           else SessionKey("slack", TEAM, "D0CAROL01", "U0CAROL01"))
+    await book_check_in(new_app(content, store, eight_days_ago), key)
+    await store.close()
+
+    def delivered() -> list[Any]:
+        if platform == "telegram":
+            return asks(tg_stub.messages(int(key.chat)))
+        return asks(slack_stub.channel(key.chat))
+
+    env = cli_env(tg_stub, slack_stub, url, SLACK_SIGNING_SECRET=SECRET)
+    args = ["telegram"]
+    if platform == "slack":
+        args = ["slack", "--host", "127.0.0.1", "--port", str(unused_tcp_port)]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        await eventually(lambda: bool(delivered()), timeout=30)
+        await asyncio.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in out.decode() + err.decode()
+    [ask] = delivered()
+    assert len(ask.buttons()) == 3
+
+
 async def test_telegram_follow_up_is_delivered_once_and_worse_leads_back_into_the_check(
         clock: Clock, telegram: TgApp, tg_stub: BotApiStub) -> None:
     person = User(tg_stub, 1101)
@@ -369,7 +410,9 @@ async def test_telegram_follow_up_is_delivered_once_and_worse_leads_back_into_th
     assert "Self-care at home" in "\n".join(person.texts())
     offer = [b for b in outcome.buttons() if b["text"] == "Check in with me in 7 days"]
     assert offer and offer[0]["callback_data"].endswith("|followup")
-    turn = await person.press("Check in with me in 7 days", on=outcome)
+    turn = await person.press(data="c|old.1|followup", on=outcome)  # a stale token is fine
+    assert turn.sent()[0].startswith("OK – I'll check in with you here on")
+    turn = await person.press("Check in with me in 7 days", on=outcome)  # booked again: once
     assert turn.toasts() == [""]
     assert turn.sent()[0].startswith("OK – I'll check in with you here on 2026-12-07")
 
@@ -398,7 +441,8 @@ async def test_slack_follow_up_is_delivered_once_in_the_dm_and_worse_leads_back(
     assert "Self-care at home" in outcome.body()
     offer = [b for b in outcome.buttons() if values_of(b) == "followup"]
     assert offer[0]["text"]["text"] == "Check in with me in 7 days"
-    await slack.click(ALICE, "followup", message=outcome)
+    await slack.press(ALICE, {**offer[0], "value": "|followup"}, outcome)  # no token is fine
+    await slack.click(ALICE, "followup", message=outcome)  # booked again: still one check-in
     booked = slack_stub.channel(dm(ALICE))[-1]
     assert booked.body().startswith("OK – I'll check in with you here on 2026-12-07")
 

@@ -55,7 +55,7 @@ def render(table: dict[str, dict[str, int]], tr: Translator, levels: tuple[str, 
         for week in recent:
             n = table[week].get(level, 0)
             bar = "█" * max(1, round(BAR * n / top)) if n >= SMALL else ("▏" if n else "")
-            lines.append(f"  {week}  {bar} {shown(n)}".rstrip())
+            lines.append(f"  {week}  " + " ".join(part for part in (bar, shown(n)) if part))
         lines.append("")
     total = {w: sum(table[w].values()) for w in recent}
     lines.append(tr.t("stats.total") + " " + ", ".join(f"{w}: {shown(total[w])}" for w in recent))

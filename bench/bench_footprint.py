@@ -1,7 +1,7 @@
 """Footprint of `backcheck telegram` with SQLite and with Redis: start-up time to ready,
 idle memory, bytes per stored session, and memory growth per 10,000 active sessions.
 
-    python -m bench.bench_footprint [--quick] [--json PATH]   (about 60 s; --quick 10 s)
+    python -m bench.bench_footprint [--quick] [--json PATH]   (about 40 s; --quick 15 s)
 
 - start-up: from spawning `backcheck telegram` to its first getUpdates at the stand-in
   Bot API (imports, settings, flow and locales, getMe, the command menu), median of
@@ -33,7 +33,7 @@ from redis_server import RedisServer
 
 from bench.common import finish, median, parse_args, rss_bytes
 
-FULL = {"sessions": 2000, "starts": 3, "warm_up": 200}
+FULL = {"sessions": 1000, "starts": 3, "warm_up": 200}
 QUICK = {"sessions": 20, "starts": 1, "warm_up": 10}
 PER = 10_000
 STORES = ("sqlite", "redis")

@@ -8,10 +8,10 @@ fault and load tests and by the benchmarks in bench/.
 `WatchedStub` is `BotApiStub` that also wakes whoever waits on a chat when the bot
 writes to it. `Person` walks through a check by pressing buttons or typing and waits
 for each reply. When the reply does not come, or says "try again", or "already
-answered", they look where the check stands ("?" shows the open question and changes
-nothing) and answer again only if that question is still open: what a careful person
-does. `given` is what they answered and saw accepted; the bot must end with exactly
-those answers and show the level they call for.
+answered", they look where the check stands (/help shows the open question and changes
+nothing; "?" would not: it means "not sure") and answer again only if that question is
+still open: what a careful person does. `given` is what they answered and saw
+accepted; the bot must end with exactly those answers and show the level they call for.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 BOT_ID = 7000000001
 SECRET = "load-test-secret_1"
 ROOT = Path(__file__).resolve().parent.parent
-LOOK = "?"  # what a person types to see where the check stands; changes nothing
+LOOK = "/help"  # shows the open question (or the finished menu) and changes nothing
 
 JSON = dict[str, Any]
 Choose = Callable[[str, list[str]], str]
@@ -59,6 +59,7 @@ class Note:
     kind: str  # "message" or "toast"
     text: str
     data: tuple[str, ...] = ()  # callback_data of the message's buttons
+    labels: tuple[str, ...] = ()  # and their labels
     message_id: int = 0
     query: str = ""
 
@@ -75,9 +76,11 @@ class WatchedStub(BotApiStub):
     async def _sendmessage(self, p: JSON) -> JSON:
         result = await super()._sendmessage(p)
         rows = (p.get("reply_markup") or {}).get("inline_keyboard", [])
-        data = tuple(b["callback_data"] for row in rows for b in row if "callback_data" in b)
-        chat = int(p["chat_id"])
-        self._note(chat, Note("message", str(p.get("text", "")), data, result["message_id"]))
+        buttons = [b for row in rows for b in row if "callback_data" in b]
+        data = tuple(b["callback_data"] for b in buttons)
+        labels = tuple(b["text"] for b in buttons)
+        note = Note("message", str(p.get("text", "")), data, labels, result["message_id"])
+        self._note(int(p["chat_id"]), note)
         return result
 
     async def _answercallbackquery(self, p: JSON) -> bool:
@@ -141,6 +144,12 @@ def shipped_reader() -> Reader:
     return Reader(load_flow(DEFAULT_FLOW, locales), locales)
 
 
+def turn_of(note: Note) -> int:
+    """The turn in the token of a message's buttons ("a|<nonce>.<turn>|no"); -1 if none."""
+    token = note.data[0].split("|")[1] if note.data else ""
+    return int(token.rsplit(".", 1)[1]) if "." in token else -1
+
+
 def answered_by(note: Note) -> bool:
     """A note that settles a press or a message: a message with buttons or an error."""
     return note.kind == "message" and bool(note.data)
@@ -165,6 +174,7 @@ class Person(User):
         self.given: list[tuple[str, str]] = []
         self.levels: set[str] = set()
         self.stats: Counter[str] = Counter()
+        self.trace: list[str] = []  # what they did and saw, for a failing test's message
 
     @property
     def key(self) -> SessionKey:
@@ -191,6 +201,9 @@ class Person(User):
         note = await self.watched.wait_note(chat, start, lambda n: accept(query, n),
                                             self.timeout)
         self.stats["no_reply" if note is None else "replies"] += 1
+        body = update.get("message") or update.get("callback_query") or {}
+        seen = "-" if note is None else f"{note.kind}:{note.text[:60]!r}"
+        self.trace.append(f"{body.get('text') or body.get('data')!r} -> {seen}")
         return note
 
     def _settles(self, query: str, note: Note) -> bool:
@@ -229,28 +242,35 @@ class Person(User):
         await self.read_level()
 
     async def answer(self, qid: str, option: str, note: Note) -> None:
-        """Answer `qid` with `option` until the bot has it, exactly once."""
+        """Answer `qid` with `option` until the bot has it, exactly once.
+
+        Whether the bot moved on is read from the turn in the buttons' token (it rises
+        with every change), never from which question a reply shows: a slow bot's late
+        reply to an earlier message can show an older question. By button or by typing,
+        decided once per question, as people do."""
+        base = turn_of(note)
+        typed = self.rng.random() < self.typed
         for attempt in range(30):
             if attempt:
                 self.stats["retries"] += 1
                 await asyncio.sleep(min(0.1 * attempt, 1.0))
-            typed = self.rng.random() < self.typed
             reply = await (self.say(note, option) if typed else self.press(
                 data=f"a|{note.data[0].split('|')[1]}|{option}", on=self.shown(note)))
             if reply is not None and reply.kind == "message" and reply.data:
-                if self.reader.question(reply.text) != qid:
+                if turn_of(reply) > base:
                     self.given.append((qid, option))
                     return
-                self.stats["reprompts"] += 1  # not understood: the same question again
-                note = reply
-                continue
-            if reply is not None and reply.text in self.reader.errors:
+                if not typed and turn_of(reply) == base:
+                    self.stats["reprompts"] += 1  # the same question again: press again
+                    note = reply
+                    continue
+            elif reply is not None and reply.text in self.reader.errors:
                 self.stats["errors"] += 1
                 if not typed:
                     continue  # the same button again: the bot applies it at most once
             self.stats["stale" if reply is not None and reply.kind == "toast" else "looks"] += 1
-            now = await self.look()
-            if self.finished(now) or self.reader.question(now.text) != qid:
+            now = await self.look(base)
+            if turn_of(now) > base:
                 self.given.append((qid, option))  # it did go through
                 return
             note = now
@@ -258,14 +278,21 @@ class Person(User):
 
     async def say(self, note: Note, option: str) -> Note | None:
         """Type the answer: its button's label, or its number."""
-        labels = [b["text"] for b in self.shown(note).buttons()]
         index = [d.split("|")[2] for d in note.data].index(option)
-        return await self.send(labels[index] if self.rng.random() < 0.5 else str(index + 1))
+        typed = note.labels[index] if self.rng.random() < 0.5 else str(index + 1)
+        return await self.send(typed)
 
-    async def look(self) -> Note:
-        """Where the check stands: "?" answers with the open question or the finished menu."""
-        note = await self.until_settled(lambda: self.send(LOOK))
-        return note
+    async def look(self, base: int = -1) -> Note:
+        """Where the check stands: /help answers with the open question or the finished
+        menu. A typed answer is only typed again once the bot has shown the open question
+        after everything sent before (so, after that /help): replies from before are
+        skipped by their turn, and the bot handles one chat's messages in order."""
+        for _ in range(20):
+            note = await self.until_settled(lambda: self.send(LOOK))
+            if turn_of(note) >= base:
+                return note
+            self.stats["late_replies"] += 1
+        raise AssertionError(f"user {self.id}: never saw the open question again")
 
     async def until_settled(self, act: Callable[[], Awaitable[Note | None]]) -> Note:
         """Do `act` until the bot answers it with buttons (retrying errors and silence)."""

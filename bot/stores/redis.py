@@ -33,10 +33,11 @@ from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
 
 TIMEOUT = 2.0  # seconds to connect, to wait for a free connection, and for any reply
-# Connections per process. Calls beyond this wait (up to TIMEOUT) for a free one: redis-py's
-# default pool instead fails at once past 100 ("Too many connections"), which turned a
-# burst of 200 people at once into 100 "try again later" replies.
-MAX_CONNECTIONS = 64
+# Connections per process: as many as updates python-telegram-bot handles at once (256),
+# so a burst never queues for a connection. Past that, a call waits (up to TIMEOUT) for a
+# free one. redis-py's default pool instead fails at once past 100 ("Too many
+# connections"): a burst of 200 people at once got 100 "try again later" replies.
+MAX_CONNECTIONS = 256
 SCAN_BATCH = 500
 
 # Shared Lua helpers. `head` reads a record's version (nil when unreadable) and person;

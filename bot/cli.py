@@ -13,8 +13,8 @@ from bot.errors import BackcheckError
 from bot.logs import setup_logging
 
 # Modules that add their own subcommands with `register(subparsers)`.
-PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram", "bot.adapters.slack",
-           "bot.config", "bot.wellness.cli")
+PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram",
+           "bot.adapters.slack_serve", "bot.config", "bot.wellness.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

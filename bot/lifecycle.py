@@ -6,7 +6,8 @@ An adapter's serve function is two callables and this module:
     async def start() -> None: ...            # connect, start receiving
     async def stop() -> None:                 # the reverse, in this order:
         ...                                   #   1. stop receiving updates
-        await shutdown(app, settings.shutdown_timeout)   # 2. finish in-flight, 3. close store
+        await shutdown(app, settings.shutdown_timeout,   # 2. finish in-flight, 3. close store
+                       pending=...)           #  (the adapter's own queued work, if any)
     await run_until_signal(start, stop)
 
 `in_flight(app)` counts every `App.handle` call (installed by `bot.ops.instrument`, which
@@ -80,11 +81,18 @@ def in_flight(app: App) -> InFlight:
     return tracker
 
 
-async def shutdown(app: App, timeout: float = 20.0) -> bool:
+async def shutdown(app: App, timeout: float = 20.0,
+                   pending: Awaitable[object] | None = None) -> bool:
     """Finish the updates in flight (up to `timeout` s), then close the store. Call it
-    after the adapter has stopped taking updates. True when none was cut off."""
+    after the adapter has stopped taking updates. `pending` is the adapter's own part of
+    finishing (updates PTB has queued, Slack requests acknowledged but not yet worked on),
+    awaited first within the same `timeout` and cancelled if it outlasts it. True when
+    none was cut off."""
     tracker = in_flight(app)
-    finished = await tracker.drain(timeout)
+    tracker.stopping = True
+    deadline = time.monotonic() + timeout
+    finished = await _settle(pending, timeout) if pending is not None else True
+    finished = await tracker.drain(max(0.0, deadline - time.monotonic())) and finished
     if finished:
         log.info("all updates in flight finished")
     else:
@@ -92,6 +100,20 @@ async def shutdown(app: App, timeout: float = 20.0) -> bool:
                     tracker.count, timeout)
     await app.store.close()
     return finished
+
+
+async def _settle(pending: Awaitable[object], timeout: float) -> bool:
+    """Await `pending` for up to `timeout` s; True when it finished (failing is logged)."""
+    task = asyncio.ensure_future(pending)
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)  # let it unwind; never wait long
+        return False
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("finishing the adapter's updates failed: %s",
+                    type(task.exception()).__name__)
+    return True
 
 
 @contextmanager

@@ -23,8 +23,6 @@ BOTS = ("telegram", "slack")
 QUOTED_NAME = re.compile(r"[\"'](BACKCHECK_[A-Z0-9_]*[A-Z0-9]|TELEGRAM_[A-Z0-9_]*[A-Z0-9]"
                          r"|SLACK_[A-Z0-9_]*[A-Z0-9])[\"']")
 VAR_LINE = re.compile(r"#?\s*([A-Z][A-Z0-9_]*)=(.*)")
-# Options the adapters do not have yet: issue 7, phase 2 adds --metrics-port to both.
-PENDING = {"telegram": "--metrics-port"}
 
 
 def variables_read_by_the_code() -> set[str]:
@@ -71,12 +69,7 @@ def test_redis_keeps_its_data_in_a_volume_and_reports_health() -> None:
     assert "--appendonly" in redis["command"]
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, raises=SystemExit,
-        reason=f"`backcheck {name}` has no {PENDING[name]} yet: remove this mark when it does"))
-    if name in PENDING else name
-    for name in BOTS])
+@pytest.mark.parametrize("name", BOTS)
 def test_every_bot_command_is_one_backcheck_accepts(name: str) -> None:
     args = parse(SERVICES[name]["command"])
     assert args.command == name and callable(args.handler)

@@ -19,13 +19,7 @@ import pytest
 from telegram.ext import Application
 from telegram_stub import BotApiStub, Shown, Turn, User, fixture, track
 
-from bot.adapters.telegram import (
-    Webhook,
-    build_application,
-    check_token,
-    start,
-    stop,
-)
+from bot.adapters.telegram import build_application, start, stop
 from bot.adapters.telegram_render import (
     MAX_DATA,
     callback_data,
@@ -33,6 +27,7 @@ from bot.adapters.telegram_render import (
     messages,
     parse_callback,
 )
+from bot.adapters.telegram_webhook import Webhook
 from bot.app import App, build_app
 from bot.cli import main
 from bot.config import Settings
@@ -83,7 +78,8 @@ async def launch(stub: BotApiStub, caplog: pytest.LogCaptureFixture) -> AsyncIte
     running: list[TgApp] = []
 
     async def launch_(app: App, webhook: Webhook | None = None) -> TgApp:
-        application = build_application(app, TOKEN, stub.base_url, max_retries=3)
+        application = build_application(app, TOKEN, stub.base_url, max_retries=3,
+                                        polling=webhook is None)
         track(application, stub)
         await start(application, webhook, poll_timeout=1)
         running.append(application)
@@ -546,10 +542,6 @@ def test_webhook_without_secret_exits_2(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
     assert main(["telegram", "--webhook-url", "https://bot.example.org/tg"]) == 2
     assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
-
-
-def test_check_token_accepts_a_botfather_token() -> None:
-    assert check_token(f" {TOKEN} ") == TOKEN
 
 
 # -- rendering -------------------------------------------------------------------------

@@ -4,49 +4,43 @@ transport only; the conversation itself happens in `App.handle`.
 Every request is acknowledged first and worked on afterwards, so Slack always gets its
 answer within 3 seconds. The check always lives in the direct message (DM) with the
 person: `/backcheck` in a channel only answers, ephemerally, that a DM has been sent.
-Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`.
+Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`, with GET
+/healthz and GET /metrics on the same server; `backcheck slack` itself (both modes,
+graceful shutdown) is bot/adapters/slack_serve.py, the Web API client slack_transport.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import re
-import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    async_default_handlers,
-)
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks as kit
 from bot.adapters import slack_wellness
 from bot.adapters.cache import TTLCache
-from bot.app import App, build_app
+from bot.adapters.slack_transport import LOGGER, TRANSPORT_ERRORS, quiet_logger, web_client
+from bot.app import App
 from bot.config import Settings
 from bot.engine.machine import parse_command
-from bot.errors import ConfigError
 from bot.i18n import Locales
+from bot.lifecycle import in_flight
+from bot.ops import add_ops_routes, record_error
 from bot.types import Incoming, IncomingKind, Reply, SessionKey
-from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.slack")
 
 COMMAND = "/backcheck"
 EVENTS_PATH = "/slack/events"
-# Library failures that end one request's work; logged by type, never with content.
-TRANSPORT_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError)
 
 Body = dict[str, Any]
 # A subcommand answered by the adapter itself (before any DM is opened), e.g. `stats`
@@ -125,17 +119,20 @@ class SlackBot:
         task.add_done_callback(self._tasks.discard)
 
     async def _guard(self, work: Coroutine[Any, Any, None], who: str) -> None:
+        """Run one request's work, counted as in flight until its replies are sent."""
         try:
-            await work
+            async with in_flight(self.app).track():
+                await work
         except TRANSPORT_ERRORS as exc:
             code = exc.response.get("error") if isinstance(exc, SlackApiError) else ""
             log.warning("slack call failed for user %s: %s %s", who, type(exc).__name__, code)
+            record_error(self.app, "slack", "rate_limited" if code == "ratelimited" else "send")
         except Exception as exc:
             log.error("slack request failed for user %s: %s", who, type(exc).__name__,
                       exc_info=exc)
 
     async def drain(self) -> None:
-        """Wait for every request's work to finish (tests, shutdown)."""
+        """Wait for every acknowledged request's work to finish (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
 
@@ -300,42 +297,34 @@ class SlackBot:
         await self._turn(Incoming(key, "text", text, lang_hint=hint))
 
 
-# -- wiring and running ------------------------------------------------------------------
-
-
-def _quiet_logger() -> logging.Logger:
-    """Bolt and the SDK log request bodies (message text) at INFO/DEBUG: keep them at WARNING.
-    Bolt also reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it does."""
-    logger = logging.getLogger("backcheck.slack.bolt")
-    logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
-    if not logger.filters:
-        logger.addFilter(lambda record: "`token` will be unused" not in str(record.msg))
-    return logger
+# -- wiring --------------------------------------------------------------------------------
 
 
 def create(app: App, settings: Settings) -> SlackBot:
     """A Bolt AsyncApp talking to SLACK_API_URL, with backcheck's listeners registered."""
-    quiet = _quiet_logger()
-    retries = [*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                            logger=quiet, retry_handlers=retries)  # 429: wait Retry-After
-    bolt = AsyncApp(client=client, signing_secret=settings.slack_signing_secret, logger=quiet,
-                    name="backcheck")
+    # Bolt configures the logger named after the app like the one it is given: name it
+    # after that one, or it would set the level of every `backcheck` logger to WARNING.
+    bolt = AsyncApp(client=web_client(settings), signing_secret=settings.slack_signing_secret,
+                    logger=quiet_logger(), name=LOGGER)
     bot = SlackBot(app, bolt)
     slack_wellness.install(bot)  # /backcheck stats
     return bot
 
 
 def web_app(bot: SlackBot) -> web.Application:
-    """The HTTP endpoint Slack posts commands, interactivity and events to.
-    More routes (e.g. /healthz) can be added to the returned application."""
+    """The HTTP endpoint Slack posts commands, interactivity and events to, with GET
+    /healthz and GET /metrics (no Slack signature needed for those). Once the bot is
+    stopping, Slack's requests get 503: events are sent again later."""
 
     async def events(request: web.Request) -> web.Response:
+        if in_flight(bot.app).stopping:
+            return web.Response(status=503)
         response = await bot.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
+    add_ops_routes(application, bot.app)
     return application
 
 
@@ -352,58 +341,3 @@ async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHan
     handler = AsyncSocketModeHandler(bot.bolt, app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler
-
-
-def check_settings(settings: Settings) -> None:
-    """Fail at start, naming the missing variable."""
-    if not settings.slack_bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: use the app's Bot User OAuth Token")
-    if not settings.slack_app_token and not settings.slack_signing_secret:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret "
-            "(or set SLACK_APP_TOKEN, xapp-..., for Socket Mode)"
-        )
-
-
-async def serve(settings: Settings, host: str, port: int) -> None:
-    """Run until SIGINT/SIGTERM: Socket Mode if SLACK_APP_TOKEN is set, else HTTP; tips and
-    follow-ups go out from a background task meanwhile (bot/wellness/scheduler.py)."""
-    app = build_app(settings)
-    bot = create(app, settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with running(slack_wellness.scheduler(bot)):
-        if settings.slack_app_token:
-            socket = await start_socket_mode(bot, settings.slack_app_token)
-            log.info("slack: connected in Socket Mode")
-            await stop.wait()
-            await socket.close_async()  # type: ignore[no-untyped-call]
-        else:
-            runner = await start_http(bot, host, port)
-            log.info("slack: listening on http://%s:%d%s", host, port, EVENTS_PATH)
-            await stop.wait()
-            await runner.cleanup()
-    await bot.drain()
-    await app.store.close()
-
-
-def _run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    check_settings(settings)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(serve(settings, args.host, args.port))
-    return 0
-
-
-def register(subparsers: Any) -> None:
-    """Add `backcheck slack`."""
-    parser = subparsers.add_parser(
-        "slack", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
-    )
-    parser.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
-    parser.add_argument("--host", default="0.0.0.0", help="HTTP mode address (default 0.0.0.0)")
-    parser.set_defaults(handler=_run)

@@ -3,8 +3,13 @@
 python-telegram-bot is the transport only; every turn happens in `App`, which reads the
 store on every update, so nothing about a conversation lives in this process. Updates
 are processed concurrently across chats and in order within a chat (PTB's
-`concurrent_updates` plus one lock per chat). Flood control (HTTP 429) is handled by
-PTB's AIORateLimiter, which waits `retry_after` and sends again.
+`concurrent_updates` plus one lock per chat). Flood control (HTTP 429) is waited out by
+PTB's AIORateLimiter for up to a minute in all (telegram_flood.py), then counted as an error.
+
+Long polling by default, with /healthz and /metrics on `--metrics-port`; with
+`--webhook-url` updates arrive on backcheck's own aiohttp server, which serves /healthz
+and /metrics on the same port (telegram_webhook.py). On SIGTERM / SIGINT the bot stops
+taking updates, finishes the ones it holds (replies sent), closes the store and exits 0.
 
 In groups, supergroups and channels the bot never asks a health question: commands
 addressed to it and button presses get a short note with a button that opens a private
@@ -15,20 +20,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-import re
-import signal
 import weakref
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
+from aiohttp import web
 from telegram import BotCommand, CallbackQuery, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -40,6 +49,7 @@ from telegram.ext import (
 )
 
 from bot.adapters import telegram_wellness
+from bot.adapters.telegram_flood import PATIENCE, FloodWait, PatientRateLimiter
 from bot.adapters.telegram_render import (
     MAX_TEXT,
     link_keyboard,
@@ -48,9 +58,12 @@ from bot.adapters.telegram_render import (
     private_link,
 )
 from bot.adapters.telegram_updates import ReadableUpdates
+from bot.adapters.telegram_webhook import UPDATES, Webhook, WebhookServer, check_webhook
 from bot.app import App, build_app
-from bot.config import Settings
+from bot.config import Settings, port
 from bot.errors import ConfigError
+from bot.lifecycle import in_flight, run_until_signal, shutdown
+from bot.ops import record_error, start_ops_server
 from bot.types import Incoming, IncomingKind, Reply, SessionKey
 from bot.wellness.scheduler import running
 
@@ -61,20 +74,7 @@ Context = ContextTypes.DEFAULT_TYPE
 
 MENU = ("check", "back", "restart", "stop", "language", "help", "faq", "privacy", "forget")
 COMMANDS = ("start", *MENU, "cancel", "summary", "stats")  # stats: wellness leads only
-UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
-TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,64}")
-SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PRIVATE = filters.ChatType.PRIVATE
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """Where Telegram delivers updates (the public URL) and where we listen for them."""
-
-    url: str
-    secret: str
-    port: int
-    listen: str = "0.0.0.0"
 
 
 class TelegramAdapter:
@@ -82,6 +82,7 @@ class TelegramAdapter:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.webhook: WebhookServer | None = None  # in webhook mode, once started
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -145,7 +146,7 @@ class TelegramAdapter:
             lang = await self.app.language(key, hint)
             await _answer(query, self.app.text(lang, "stale"))  # the engine's own wording
             return
-        async with self._lock(chat.id):
+        async with self._lock(chat.id), in_flight(self.app).track():
             replies = await self.app.handle(
                 Incoming(key, press.kind, press.value, press.token, hint))
             stale = [r.text for r in replies if r.kind == "stale"]
@@ -160,7 +161,7 @@ class TelegramAdapter:
                     value: str) -> None:
         key, hint = self._key(update, context)
         chat_id = _message(update).chat_id
-        async with self._lock(chat_id):
+        async with self._lock(chat_id), in_flight(self.app).track():  # until the replies are sent
             replies = await self.app.handle(Incoming(key, kind, value, None, hint))
             for reply in replies:
                 if reply.kind != "answered":  # a typed answer needs no restating
@@ -202,6 +203,9 @@ class TelegramAdapter:
         """Log the error's type (never text, answers or user ids), answer a pending button
         press and apologise in a private chat. Best effort: never raises."""
         error = type(context.error).__name__
+        if isinstance(context.error, TelegramError):  # App.handle's own are counted already
+            kind = "rate_limited" if isinstance(context.error, FloodWait | RetryAfter) else "send"
+            record_error(self.app, "telegram", kind)
         if not isinstance(update, Update) or update.effective_chat is None:
             log.warning("telegram error outside a chat: %s", error)
             return
@@ -242,24 +246,33 @@ async def _edit(message: Message, text: str) -> None:
             log.info("answered question not edited: %s", type(exc).__name__)
 
 
-def build_application(app: App, token: str, base_url: str, *, max_retries: int = 5) -> TgApp:
-    """A PTB Application wired to `app`, talking to the Bot API at `base_url`."""
+_ADAPTERS: weakref.WeakKeyDictionary[TgApp, TelegramAdapter] = weakref.WeakKeyDictionary()
+
+
+def build_application(app: App, token: str, base_url: str, *, polling: bool = True,
+                      max_retries: int | None = None, patience: float = PATIENCE) -> TgApp:
+    """A PTB Application wired to `app`, talking to the Bot API at `base_url`. Without
+    `polling` it has no Updater: updates arrive through our webhook server instead.
+    A 429 is waited out for up to `patience` s in all (`max_retries` caps the tries)."""
     adapter = TelegramAdapter(app)
     base = base_url.rstrip("/")
     file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
-    application = (
+    limiter = (PatientRateLimiter(patience) if max_retries is None
+               else PatientRateLimiter(patience, max_retries))
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base)
         .base_file_url(file_base)
         .get_updates_request(ReadableUpdates(connection_pool_size=1))  # PTB's default size
-        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .rate_limiter(limiter)
         .concurrent_updates(True)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(adapter.setup)
-        .build()
     )
+    application = (builder if polling else builder.updater(None)).build()
     adapter.install(application)
+    _ADAPTERS[application] = adapter
     return application
 
 
@@ -276,98 +289,91 @@ async def connect(application: TgApp) -> None:
 
 async def start(application: TgApp, webhook: Webhook | None = None,
                 poll_timeout: float = 30.0) -> None:
-    """Connect (getMe), register the command menu, and start receiving updates."""
+    """Connect (getMe), register the command menu, and start receiving updates: long
+    polling, or the webhook server (with /healthz and /metrics) and setWebhook."""
     await connect(application)
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()
-    updater = application.updater
-    assert updater is not None
     if webhook is None:
+        updater = application.updater
+        assert updater is not None, "built without polling: start it with a webhook"
         await updater.start_polling(timeout=dt.timedelta(seconds=poll_timeout),
                                     allowed_updates=UPDATES, error_callback=_polling_error)
         return
-    await updater.start_webhook(
-        listen=webhook.listen, port=webhook.port, url_path=urlparse(webhook.url).path or "/",
-        webhook_url=webhook.url, secret_token=webhook.secret, allowed_updates=UPDATES)
+    adapter = _ADAPTERS[application]
+    adapter.webhook = WebhookServer(application, webhook, adapter.app)
+    await adapter.webhook.start()
+
+
+async def stop_receiving(application: TgApp) -> None:
+    """Take no more updates: end polling, or answer webhook POSTs with 503 (Telegram
+    sends them again later). The webhook server keeps serving /healthz meanwhile."""
+    adapter = _ADAPTERS.get(application)
+    if adapter is not None and adapter.webhook is not None:
+        adapter.webhook.accepting = False
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
 
 
 async def stop(application: TgApp) -> None:
-    """Stop receiving, finish the updates in hand, and disconnect."""
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
+    """Stop receiving, finish the updates in hand, disconnect, close the webhook server."""
+    await stop_receiving(application)
     if application.running:
         await application.stop()
     await application.shutdown()
+    adapter = _ADAPTERS.get(application)
+    if adapter is not None and adapter.webhook is not None:
+        await adapter.webhook.close()
+        adapter.webhook = None
 
 
 def _polling_error(exc: TelegramError) -> None:
     log.warning("polling failed, retrying: %s", type(exc).__name__)
 
 
-def check_token(token: str) -> str:
-    """The bot token, or ConfigError naming TELEGRAM_BOT_TOKEN."""
-    if not token:
-        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather "
-                          "and put its token in TELEGRAM_BOT_TOKEN")
-    if not TOKEN.fullmatch(token.strip()):
-        raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token "
-                          "(expected <digits>:<35 letters, digits, - or _> from @BotFather)")
-    return token.strip()
+async def serve(app: App, settings: Settings, webhook: Webhook | None,
+                metrics_port: int | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then stop taking updates, finish the ones in hand and
+    close the store (bot/lifecycle.py). /healthz and /metrics on `metrics_port` (and on
+    the webhook's port); tips and follow-ups go out from a background task meanwhile."""
+    application = build_application(app, settings.telegram_bot_token,
+                                    settings.telegram_api_base_url, polling=webhook is None)
+    ops: list[web.AppRunner] = []
+    background = contextlib.AsyncExitStack()
 
-
-def check_webhook(url: str, secret: str, port: int) -> Webhook:
-    """Webhook settings, or ConfigError naming what is wrong."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("https", "http") or not parsed.netloc:
-        raise ConfigError(f"--webhook-url {url!r}: expected https://host/path")
-    if not SECRET.fullmatch(secret):
-        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set for --webhook-url: 1-256 "
-                          "characters A-Z, a-z, 0-9, _ or -")
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port {port}: expected 1-65535")
-    return Webhook(url, secret, port)
-
-
-async def serve(app: App, token: str, base_url: str, webhook: Webhook | None) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly. Tips and follow-ups go out from a
-    background task meanwhile (bot/wellness/scheduler.py)."""
-    application = build_application(app, token, base_url)
-    done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, done.set)
-    try:
+    async def begin() -> None:
         await start(application, webhook)
+        if metrics_port and (webhook is None or metrics_port != webhook.port):
+            ops.append(await start_ops_server(app, "0.0.0.0", metrics_port))
         log.info("telegram bot @%s running (%s)", application.bot.username,
                  "webhook" if webhook else "long polling")
-        async with running(telegram_wellness.scheduler(app, application.bot)):
-            await done.wait()
-    finally:
+        await background.enter_async_context(
+            running(telegram_wellness.scheduler(app, application.bot)))
+
+    async def end() -> None:
+        await background.aclose()
+        in_flight(app).stopping = True  # /healthz says so from now on
+        await stop_receiving(application)
+        # PTB's queued and running updates, replies included, then the store
+        await shutdown(app, settings.shutdown_timeout,
+                       pending=application.stop() if application.running else None)
         await stop(application)
-        await app.store.close()
+        for runner in ops:
+            await runner.cleanup()
 
-
-def quiet_libraries() -> None:
-    """Keep secrets and health content out of the logs at any BACKCHECK_LOG_LEVEL: httpx
-    logs URLs (which carry the bot token) and PTB's debug lines carry message texts."""
-    for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING),
-                        ("telegram", logging.INFO)):
-        logger = logging.getLogger(name)
-        logger.setLevel(max(floor, logger.getEffectiveLevel()))
+    await run_until_signal(begin, end)
 
 
 def run(args: argparse.Namespace) -> int:
     """`backcheck telegram`: the exit code (ConfigError is reported by the CLI with 2)."""
-    settings = Settings.from_env()
-    token = check_token(settings.telegram_bot_token)
+    settings = Settings.from_env()  # checks the token's and the secret's form
+    settings.require("TELEGRAM_BOT_TOKEN")
     webhook = None
     if args.webhook_url:
+        settings.require("TELEGRAM_WEBHOOK_SECRET")
         webhook = check_webhook(args.webhook_url, settings.telegram_webhook_secret, args.port)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet_libraries()
-    asyncio.run(serve(build_app(settings), token, settings.telegram_api_base_url, webhook))
+    asyncio.run(serve(build_app(settings), settings, webhook, args.metrics_port))
     return 0
 
 
@@ -378,6 +384,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--webhook-url", metavar="URL",
                         help="public HTTPS URL Telegram posts updates to; needs "
                              "TELEGRAM_WEBHOOK_SECRET")
-    parser.add_argument("--port", type=int, default=8443,
-                        help="port to listen on (0.0.0.0) in webhook mode (default 8443)")
+    parser.add_argument("--port", type=port, default=8443,
+                        help="port to listen on (0.0.0.0) in webhook mode, also for /healthz "
+                             "and /metrics (default 8443)")
+    parser.add_argument("--metrics-port", type=port, metavar="N",
+                        help="serve /healthz and /metrics on 0.0.0.0:N (for long polling; "
+                             "in webhook mode they are on --port anyway)")
     parser.set_defaults(handler=run)

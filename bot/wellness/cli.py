@@ -49,9 +49,10 @@ class Tally:
 @contextlib.asynccontextmanager
 async def telegram_outbox(app: App, settings: Settings) -> AsyncIterator[Outbox]:
     """A connected Telegram outbox outside the running bot."""
-    telegram.quiet_libraries()  # httpx would log request URLs, which carry the token
-    token = telegram.check_token(settings.telegram_bot_token)
-    application = telegram.build_application(app, token, settings.telegram_api_base_url)
+    # The token's form was checked by Settings; setup_logging keeps httpx, which would log
+    # request URLs (and so the token), at WARNING.
+    application = telegram.build_application(app, settings.telegram_bot_token,
+                                             settings.telegram_api_base_url)
     await telegram.connect(application)
     try:
         yield telegram_wellness.TelegramOutbox(application.bot)

@@ -1,0 +1,109 @@
+"""`backcheck slack`: run the Slack bot until SIGTERM or SIGINT.
+
+- HTTP mode (SLACK_APP_TOKEN unset): Slack posts to `POST /slack/events` on `--port`
+  (default 3000); GET /healthz and GET /metrics are served on the same port.
+- Socket Mode (SLACK_APP_TOKEN set): no public URL; /healthz and /metrics on
+  `--metrics-port`, or else on `--port` if given, so one command (`slack --port 3000`)
+  serves its health checks in either mode.
+
+`--metrics-port` also works in HTTP mode, as a second port. On SIGTERM / SIGINT the bot
+stops taking requests (Socket Mode disconnects; HTTP answers 503, /healthz says
+"stopping"), finishes the requests already acknowledged (their replies sent), closes the
+store and exits 0 (bot/lifecycle.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.adapters import slack_wellness
+from bot.adapters.slack import EVENTS_PATH, create, start_http, start_socket_mode
+from bot.app import build_app
+from bot.config import Settings, port
+from bot.errors import ConfigError
+from bot.lifecycle import in_flight, run_until_signal, shutdown
+from bot.ops import start_ops_server
+from bot.wellness.scheduler import running
+
+log = logging.getLogger("backcheck.slack")
+
+HTTP_PORT = 3000
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail at start, naming the missing variable."""
+    settings.require("SLACK_BOT_TOKEN")
+    if not settings.slack_app_token:
+        try:
+            settings.require("SLACK_SIGNING_SECRET")
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (HTTP mode needs it; or set SLACK_APP_TOKEN, xapp-..., "
+                              "for Socket Mode)") from None
+
+
+async def serve(settings: Settings, host: str, port: int | None,
+                metrics_port: int | None = None) -> None:
+    """Run until SIGINT/SIGTERM: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on `port`
+    (default 3000); then stop cleanly. Tips and follow-ups go out from a background task
+    meanwhile (bot/wellness/scheduler.py)."""
+    app = build_app(settings)
+    bot = create(app, settings)
+    servers: list[web.AppRunner] = []
+    sockets: list[AsyncSocketModeHandler] = []
+    background = contextlib.AsyncExitStack()
+
+    async def begin() -> None:
+        if settings.slack_app_token:
+            sockets.append(await start_socket_mode(bot, settings.slack_app_token))
+            log.info("slack: connected in Socket Mode")
+            ops_port = metrics_port or port
+        else:
+            http_port = port or HTTP_PORT
+            servers.append(await start_http(bot, host, http_port))
+            log.info("slack: listening on http://%s:%d%s", host, http_port, EVENTS_PATH)
+            ops_port = metrics_port if metrics_port != http_port else None
+        if ops_port:
+            servers.append(await start_ops_server(app, host, ops_port))
+        await background.enter_async_context(running(slack_wellness.scheduler(bot)))
+
+    async def end() -> None:
+        await background.aclose()
+        in_flight(app).stopping = True  # HTTP requests get 503, /healthz says so
+        for socket in sockets:
+            await socket.close_async()  # type: ignore[no-untyped-call]
+        await shutdown(app, settings.shutdown_timeout, pending=bot.drain())
+        for runner in servers:
+            await runner.cleanup()
+
+    await run_until_signal(begin, end)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`backcheck slack`: the exit code (ConfigError is reported by the CLI with 2)."""
+    settings = Settings.from_env()
+    check_settings(settings)
+    asyncio.run(serve(settings, args.host, args.port, args.metrics_port))
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add `backcheck slack`."""
+    parser = subparsers.add_parser(
+        "slack", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
+    parser.add_argument("--port", type=port, metavar="N",
+                        help=f"HTTP mode: port for /slack/events, /healthz and /metrics "
+                             f"(default {HTTP_PORT}); Socket Mode: port for /healthz and "
+                             "/metrics unless --metrics-port is given")
+    parser.add_argument("--host", default="0.0.0.0",
+                        help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--metrics-port", type=port, metavar="N",
+                        help="serve /healthz and /metrics on this port too (for Socket Mode)")
+    parser.set_defaults(handler=run)

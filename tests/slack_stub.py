@@ -119,6 +119,8 @@ class SlackStub:
     views: dict[str, JSON] = field(default_factory=dict)  # user id -> published Home view
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many 429s
+    retry_after: str = "0"  # the Retry-After header of those 429s, in seconds
+    delays: dict[str, list[float]] = field(default_factory=dict)  # method -> slow answers
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _socket: web.WebSocketResponse | None = None
@@ -187,13 +189,15 @@ class SlackStub:
         method = request.match_info["method"]
         args = await self._args(request)
         self.calls.append(Call(method, copy.deepcopy(args)))
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method].pop(0))  # a slow network
         token = APP_TOKEN if method == "apps.connections.open" else TOKEN
         if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.rate_limited.get(method, 0) > 0:
             self.rate_limited[method] -= 1
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": "0"})
+                                     headers={"Retry-After": self.retry_after})
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
         handler = getattr(self, "_" + method.replace(".", "_"), None)

@@ -428,6 +428,21 @@ async def test_when_no_dm_can_be_opened_the_person_is_told_privately(slack: Slac
     assert slack.api("chat.postMessage") == []
 
 
+async def test_the_events_port_serves_healthz_and_metrics_counting_a_check(slack: Slack
+                                                                           ) -> None:
+    base = slack.url.removesuffix(EVENTS_PATH)
+    async with slack.http.get(f"{base}/healthz") as resp:  # no signature needed
+        assert (resp.status, await resp.json()) == (200, {"status": "ok"})
+    await slack.command("")
+    await slack.click(ALICE, "yes")  # a red flag: the check is complete
+    async with slack.http.get(f"{base}/metrics") as resp:
+        assert resp.status == 200
+        text = await resp.text()
+    assert 'backcheck_checks_completed_total{level="ambulance",platform="slack"} 1.0' in text
+    assert 'backcheck_checks_started_total{platform="slack"} 1.0' in text
+    assert "backcheck_updates_in_flight 0.0" in text
+
+
 # -- typed answers and events --------------------------------------------------------------
 
 

@@ -474,6 +474,30 @@ async def test_webhook_needs_the_secret_token(launch: Starter, stub: BotApiStub,
         await asyncio.sleep(0.1)
         assert stub.calls[before:] == []
 
+        # The same port serves /healthz and /metrics, no secret needed.
+        base = url.removesuffix("/telegram")
+        async with http.get(f"{base}/healthz") as response:
+            assert (response.status, await response.json()) == (200, {"status": "ok"})
+        async with http.get(f"{base}/metrics") as response:
+            assert response.status == 200
+            assert 'backcheck_updates_total{platform="telegram"} 1.0' in await response.text()
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b"[1, 2]", b'{"message": {}}',
+                                  b'{"update_id": "7"}', b"null"])
+async def test_a_webhook_body_that_is_no_update_gets_400(
+        launch: Starter, stub: BotApiStub, app: App, unused_tcp_port: int, body: bytes) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    await launch(app, Webhook(url, "s3cret", unused_tcp_port, listen="127.0.0.1"))
+    before = len(stub.calls)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as http, http.post(url, data=body,
+                                                         headers=headers) as response:
+        assert response.status == 400
+        assert "Traceback" not in await response.text()
+    await asyncio.sleep(0.1)
+    assert stub.calls[before:] == []
+
 
 async def test_rejected_token_is_a_config_error(stub: BotApiStub, app: App) -> None:
     application = build_application(app, "7000000001:" + "B" * 35, stub.base_url)

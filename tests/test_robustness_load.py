@@ -134,9 +134,9 @@ async def run_crowd(stub: WatchedStub, applications: Sequence[Any], reader: Read
         await application.update_queue.put(Update.de_json(update, application.bot))
         return True
 
-    crowd = [Person(stub, first + i, reader, rng=random.Random(i), typed=0.2,
+    crowd = [Person(stub, first + i, reader, rng=random.Random(i), typed=0.5,
                     deliver=deliver, timeout=120) for i in range(PEOPLE)]
-    await asyncio.gather(*(p.check(mostly_no(p.rng, red_flag_yes=0.15, other_yes=0.35))
+    await asyncio.gather(*(p.check(mostly_no(p.rng, red_flag_yes=0.2, other_yes=0.35))
                            for p in crowd))
     return crowd
 

@@ -176,16 +176,10 @@ async def test_bot_killed_mid_check_and_restarted_resumes_with_nothing_lost(
     await verify(crowd, open_store(url), reader)
 
 
-# -- a known hazard: typing an answer again after "something went wrong" ---------------
+# -- typing an answer again after "something went wrong" answers no unseen question ----
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: when the reply to a typed answer cannot be sent, the answer is already saved but "
-    "the apology (errors.internal) says 'Please try again'; typing it again answers the "
-    "next question, which the person has not seen. Buttons are safe (their token is "
-    "stale). Fix: TelegramAdapter.on_error should show where the check stands (the open "
-    "question) instead of asking to try again."))
-async def test_typing_an_answer_again_after_an_apology_answers_no_unseen_question(
+async def test_after_a_lost_question_the_apology_shows_it_so_no_answer_goes_unseen(
         tmp_path: Path) -> None:
     from telegram_stub import BotApiStub, User, track
 
@@ -204,11 +198,13 @@ async def test_typing_an_answer_again_after_an_apology_answers_no_unseen_questio
         await user.send("/start")
         stub.fail_next("sendMessage", body=SERVER_ERROR)  # the next question is lost
         turn = await user.send("no")
-        assert turn.sent() == [app.text("en", "errors.internal")]
-        await user.send("no")  # as the apology asks
+        (apology,) = turn.sent()
+        assert apology.startswith(app.text("en", "errors.resync"))
+        assert "Question 2 of about" in apology and "cannot stand or walk" in apology
+        await user.send("no")  # answers the question the apology showed
         record = await app.store.get(SESSION, f"telegram:{stub.bot_id}:44001:44001")
         assert record is not None
-        assert len(record.data["answers"]) == 1, "the second 'no' answered an unseen question"
+        assert record.data["answers"] == [["cold_pale_foot", "no"], ["severe_weakness", "no"]]
     finally:
         await stop(application)
         await stub.close()

@@ -259,22 +259,22 @@ class SlackBot:
         answer = str(action.get("action_id")).startswith(kit.ANSWER_PREFIX)
         team, user = _team(body), str(body["user"]["id"])
         key, hint = await self._open(team, user)
-        channel = body.get("channel", {}).get("id")
-        ts = body.get("container", {}).get("message_ts")
+        channel = _part(body, "channel").get("id")
+        ts = _part(body, "container").get("message_ts")
         clicked = str(ts) if ts and channel == key.chat else None
         token, value = parsed
         kind: IncomingKind = "answer" if answer else "command"
         await self._turn(Incoming(key, kind, value, token=token, lang_hint=hint), clicked)
-        if body.get("container", {}).get("type") == "view":
+        if _part(body, "container").get("type") == "view":
             await self.publish_home(team, user)
 
     async def _start(self, body: Body, respond: AsyncRespond) -> None:
         team, user = _team(body), str(body["user"]["id"])
         key, hint = await self._open(team, user)
         await self._turn(Incoming(key, "start", lang_hint=hint))
-        if body.get("container", {}).get("type") == "view":
+        if _part(body, "container").get("type") == "view":
             await self.publish_home(team, user, notice="slack.home_started")
-        elif body.get("channel", {}).get("id") != key.chat and body.get("response_url"):
+        elif _part(body, "channel").get("id") != key.chat and body.get("response_url"):
             await self._notice(respond, key, hint)
 
     async def _on_home(self, body: Body, event: Body) -> None:
@@ -341,3 +341,9 @@ async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHan
     handler = AsyncSocketModeHandler(bot.bolt, app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler
+
+
+def _part(body: Body, name: str) -> Body:
+    """A sub-object of a payload, or {} when Slack (or a forger) left it out or null."""
+    value = body.get(name)
+    return value if isinstance(value, dict) else {}

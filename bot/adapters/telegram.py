@@ -216,8 +216,12 @@ class TelegramAdapter:
             if update.callback_query is not None:
                 await _answer(update.callback_query, None)  # in case it failed before that
             if chat.type == ChatType.PRIVATE and not isinstance(context.error, Forbidden):
-                lang = await self.app.language(key, hint)
-                await context.bot.send_message(chat.id, self.app.text(lang, "errors.internal"))
+                # Show where the check stands: "please try again" could make a person type
+                # an answer again, to a question they have not seen.
+                replies = await self.app.handle(Incoming(key, "command", "current",
+                                                         lang_hint=hint))
+                for reply in replies:
+                    await self._send(context, chat.id, reply)
         except Exception as exc:  # the apology is best effort
             log.warning("could not apologise to user %s: %s", key.hashed(), type(exc).__name__)
 

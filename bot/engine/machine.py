@@ -158,6 +158,8 @@ def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
         new = replace(state, lang=lang)
         tr = locales.translator(lang, region)
         return new, [current(flow, new, tr, lead=tr.t("language_switched"))]
+    if name == "current":  # after a failure: show where the check stands, change nothing
+        return state, [current(flow, state, tr, lead=tr.t("errors.resync"))]
     if name == "summary":
         text = render.summary(flow, tr, state.answers, state.day, state.done)
         return state, [Reply("message", text), current(flow, state, tr)]

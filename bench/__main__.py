@@ -72,7 +72,7 @@ def summary(r: dict[str, Any]) -> list[tuple[str, str]]:
              f"{_n(q['startup_s'], 2)} s / {_n(d['startup_s'], 2)} s"),
             ("Idle RSS (SQLite / Redis)",
              f"{_n(q['idle_rss_mb'])} MB / {_n(d['idle_rss_mb'])} MB"),
-            ("Stored bytes per session (SQLite file / Redis used_memory)",
+            ("Stored bytes per session (SQLite file / Redis used_memory_dataset)",
              f"{_n(q['bytes_per_session'])} / {_n(d['bytes_per_session'])}"),
             ("RSS growth per 10,000 active sessions (SQLite / Redis)",
              f"{_n(q['rss_growth_mb_per_10k_sessions'], 1)} MB / "

@@ -14,7 +14,7 @@ idle memory, bytes per stored session, and memory growth per 10,000 active sessi
   (Telegram's 30 messages/s) off, as bench_telegram does, so it takes seconds, not
   minutes.
 - bytes per session: the SQLite file (write-ahead log folded in) and Redis's
-  `used_memory`, each before and after, divided by N. Redis is a real redis-server
+  `used_memory_dataset`, each before and after, divided by N. Redis is a real redis-server
   started for the run (tests/redis_server.py).
 """
 
@@ -51,8 +51,10 @@ def sqlite_size(path: Path) -> int:
 
 
 def redis_used(url: str) -> int:
+    """Redis's memory for data: `used_memory_dataset`, i.e. used_memory without client
+    buffers, the append-only-file buffer and other overhead, which swing by megabytes."""
     with redis.Redis.from_url(url) as client:
-        return int(client.info("memory")["used_memory"])
+        return int(client.info("memory")["used_memory_dataset"])
 
 
 def has_question(_: str, note: Note) -> bool:

@@ -130,7 +130,7 @@ class Reader:
                                  if n.kind != "outcome"), key=by_length)
         self.headlines = sorted(((tr.t(f"level.{lv}.headline"), lv) for lv in flow.levels),
                                 key=by_length)
-        self.errors = {tr.t("errors.unavailable"), tr.t("errors.internal")}
+        self.errors = {tr.t("errors.unavailable")}
 
     def question(self, text: str) -> str | None:
         return next((qid for words, qid in self.questions if words in text), None)

@@ -216,7 +216,9 @@ async def test_telegram_gives_a_429_up_past_its_patience_and_counts_it(
         stub.fail_next("sendMessage")  # 429, retry after 1 s: longer than the patience
         turn = await user.send("/start")
         assert [c.status for c in turn.calls if c.method == "sendMessage"][0] == 429
-        assert turn.sent() == [app.text("en", "errors.internal")]  # the apology, at once
+        (apology,) = turn.sent()  # at once: where the check stands, with its question
+        assert apology.startswith(app.text("en", "errors.resync"))
+        assert "Question 1 of about" in apology
         found = samples(instrument(app).render().decode())
         assert value(found, "backcheck_errors_total", platform="telegram",
                      kind="rate_limited") == 1

@@ -164,3 +164,15 @@ async def test_a_huge_message_gets_a_reprompt_not_a_crash() -> None:
     bot.pop_all()
     await bot.push("x" * 50_000)
     assert bot.pop_all()[-1].startswith("Sorry, I didn't catch that.")
+
+
+async def test_after_a_lost_result_the_person_is_shown_it_again() -> None:
+    app = make_app()
+    key = SessionKey("test", "w", "c", "u")
+    first = await app.handle(Incoming(key, "start"))
+    await app.handle(Incoming(key, "answer", "yes", first[-1].token))  # the result is "lost"
+    again = await app.handle(Incoming(key, "command", "current"))
+    assert again[0].text.startswith("Sorry, something went wrong on my side.")
+    assert again[1].kind == "outcome" and again[1].text.startswith("🚑 Call 112 now")
+    menu = await app.handle(Incoming(key, "text", "hello"))
+    assert menu[-1].text.startswith("🚑 Call 112 now\n\nThis check is finished.")

@@ -83,7 +83,7 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
         name, _, arg = command.partition(" ")
         return _command(flow, state, name, arg, None, locales, region)
     if state.done:
-        return state, [_finished(tr, state)]
+        return state, [_finished(flow, tr, state)]
     node = flow.nodes[state.node]
     option = match_answer(text, node, locales)
     if option is None:
@@ -95,12 +95,15 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
 def current(flow: Flow, state: State, tr: Translator, lead: str = "") -> Reply:
     """What the person should see now: the open question, or the finished-check menu."""
     if state.done:
-        return _finished(tr, state, lead)
+        return _finished(flow, tr, state, lead)
     return render.question(flow, tr, flow.nodes[state.node], state.answers, state.token, lead=lead)
 
 
-def _finished(tr: Translator, state: State, lead: str = "") -> Reply:
-    text = (lead + "\n\n" if lead else "") + tr.t("finished")
+def _finished(flow: Flow, tr: Translator, state: State, lead: str = "") -> Reply:
+    """The menu after a finished check, headed by its result, so the level is never lost."""
+    level = triage.level_of(flow, state.answers)
+    result = f"{tr.t(f'level.{level}.icon')} {tr.t(f'level.{level}.headline')}"
+    text = (lead + "\n\n" if lead else "") + result + "\n\n" + tr.t("finished")
     buttons = tuple(Button("command", c, tr.t(f"button.{c}")) for c in render.OUTCOME_BUTTONS)
     return Reply("message", text, buttons, token=state.token, lead=lead)
 
@@ -159,6 +162,9 @@ def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
         tr = locales.translator(lang, region)
         return new, [current(flow, new, tr, lead=tr.t("language_switched"))]
     if name == "current":  # after a failure: show where the check stands, change nothing
+        if state.done:  # the result may be what was lost: show it whole again
+            return state, [Reply("message", tr.t("errors.resync")),
+                           render.outcome(flow, tr, state.answers, state.token)]
         return state, [current(flow, state, tr, lead=tr.t("errors.resync"))]
     if name == "summary":
         text = render.summary(flow, tr, state.answers, state.day, state.done)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bench.common import ROOT, finish, median, parse_args, timed
+from bench.common import ROOT, median, script_main, timed
 from bot.engine import triage
 from bot.engine.flow import Flow
 from bot.engine.lint import prove
@@ -154,9 +154,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv, __doc__)
-    results = run(args.quick)
-    finish(results, table(results), args.json)
+    script_main(run, table, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import redis
 from drive import Note, Person, WatchedStub, bot_env, shipped_reader, spawn
 from redis_server import RedisServer
 
-from bench.common import finish, median, parse_args, rss_bytes
+from bench.common import median, rss_bytes, script_main
 
 FULL = {"sessions": 1000, "starts": 3, "warm_up": 200}
 QUICK = {"sessions": 20, "starts": 1, "warm_up": 10}
@@ -141,9 +141,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv, __doc__)
-    results = run(args.quick)
-    finish(results, table(results), args.json)
+    script_main(run, table, __doc__, argv)
 
 
 if __name__ == "__main__":

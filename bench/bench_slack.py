@@ -28,7 +28,7 @@ import aiohttp
 from redis_server import free_port
 from slack_stub import TOKEN, Signer, SlackStub, command_form, fixture, interaction_form
 
-from bench.common import ROOT, finish, median, parse_args, percentile
+from bench.common import ROOT, median, percentile, script_main
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 FORM = "application/x-www-form-urlencoded"
@@ -188,9 +188,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv, __doc__)
-    results = run(args.quick)
-    finish(results, table(results), args.json)
+    script_main(run, table, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from typing import Any
 
 from drive import Note, Person, Reader, WatchedStub, bot_env, shipped_reader, spawn
 
-from bench.common import cpu_seconds, finish, median, parse_args
+from bench.common import cpu_seconds, median, script_main
 
 # echo and typed: 200 people x 10 updates, twice; buttons (3 API calls per update, so
 # about 3x the time) once, with 5 updates each, to keep the whole bench near 4 minutes.
@@ -214,9 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if argv is None and "--serve" in sys.argv:
         asyncio.run(serve(sys.argv[sys.argv.index("--serve") + 1]))
         return
-    args = parse_args(argv, __doc__)
-    results = run(args.quick)
-    finish(results, table(results), args.json)
+    script_main(run, table, __doc__, argv)
 
 
 if __name__ == "__main__":

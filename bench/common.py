@@ -104,6 +104,14 @@ def parse_args(argv: Sequence[str] | None, doc: str | None) -> argparse.Namespac
     return parser.parse_args(argv)
 
 
+def script_main(run: Callable[[bool], dict[str, Any]], table: Callable[[dict[str, Any]], str],
+                doc: str | None, argv: Sequence[str] | None) -> None:
+    """What each benchmark script's `main` does: parse --quick/--json, run, print, write."""
+    args = parse_args(argv, doc)
+    results = run(args.quick)
+    finish(results, table(results), args.json)
+
+
 def finish(results: dict[str, Any], table: str, json_path: str | None) -> None:
     """Print a benchmark's table; write its JSON when asked."""
     print(table)

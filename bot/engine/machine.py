@@ -76,12 +76,13 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
         return _button(flow, state, event, tr, followup_days)
     if event.kind == "command":
         name, _, arg = event.value.strip().partition(" ")
-        return _command(flow, state, name, arg.strip(), event.token, locales, region)
+        return _command(flow, state, name, arg.strip(), event.token, locales, region,
+                        followup_days)
     text = event.value
     command = parse_command(text, locales)
     if command:
         name, _, arg = command.partition(" ")
-        return _command(flow, state, name, arg, None, locales, region)
+        return _command(flow, state, name, arg, None, locales, region, followup_days)
     if state.done:
         return state, [_finished(flow, tr, state)]
     node = flow.nodes[state.node]
@@ -143,7 +144,7 @@ def _answer(flow: Flow, state: State, option_id: str, tr: Translator,
 
 
 def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
-             locales: Locales, region: str) -> Step:
+             locales: Locales, region: str, followup_days: float = 7) -> Step:
     tr = locales.translator(state.lang, region)
     if name in ("back", "restart") and token is not None and token != state.token:
         return state, [Reply("stale", tr.t("stale"))]
@@ -164,7 +165,7 @@ def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
     if name == "current":  # after a failure: show where the check stands, change nothing
         if state.done:  # the result may be what was lost: show it whole again
             return state, [Reply("message", tr.t("errors.resync")),
-                           render.outcome(flow, tr, state.answers, state.token)]
+                           render.outcome(flow, tr, state.answers, state.token, followup_days)]
         return state, [current(flow, state, tr, lead=tr.t("errors.resync"))]
     if name == "summary":
         text = render.summary(flow, tr, state.answers, state.day, state.done)

@@ -52,9 +52,10 @@ class Translator:
     def __init__(self, lang: str, strings: dict[str, Value], fallback: dict[str, Value],
                  region: str) -> None:
         self.lang, self._strings, self._fallback = lang, strings, fallback
-        self.region_params = {
-            "emergency": self._raw(f"region.{region}.emergency"),
-            "advice": self._raw(f"region.{region}.advice"),
+        prefix = f"region.{region}."
+        self.region_params = {  # the numbers and the places of care: {emergency}, {ed}, ...
+            key[len(prefix):]: self._raw(key)
+            for key in (*fallback, *strings) if key.startswith(prefix)
         }
 
     def _raw(self, key: str) -> str:

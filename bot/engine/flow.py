@@ -60,6 +60,7 @@ class Rule:
     cond: Condition | None
     why: tuple[str, ...]
     line: int | None = None
+    source: str = ""  # the guidance the rule comes from (NICE CKS sciatica, GIRFT, ...)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,17 @@ class Fit:
 
     id: str
     cond: Condition
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class SafetyNet:
+    """One "seek help at once if" line: shown when the result is below `level` (so the sign
+    that decided the result is never repeated) and `cond` holds (None: always)."""
+
+    key: str
+    level: str
+    cond: Condition | None = None
     line: int | None = None
 
 
@@ -100,6 +112,7 @@ class Flow:
     tests: tuple[tuple[str, frozenset[str] | None], ...] = ()
     helps: tuple[tuple[str, Condition | None], ...] = ()  # what helps now, and when
     followup: tuple[str, ...] = ()  # levels after which a check-in can be booked
+    worse: tuple[SafetyNet, ...] = ()  # "seek help at once if", most urgent first
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rank(self, level: str) -> int:

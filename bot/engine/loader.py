@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import rules
-from bot.engine.flow import Fit, Flow, Invariant, Node, Option, Rule, Transition
+from bot.engine.flow import Fit, Flow, Invariant, Node, Option, Rule, SafetyNet, Transition
 from bot.engine.yamlio import line_of, load_yaml
 from bot.errors import FlowError
 from bot.i18n import Locales
@@ -68,6 +68,7 @@ def load_flow(path: Path, locales: Locales) -> Flow:
         tests=tuple(_tests(ctx, raw)),
         helps=tuple(_helps(ctx, raw)),
         followup=tuple(str(x) for x in _list(ctx, raw, "followup")),
+        worse=tuple(_worse(ctx, w) for w in _list(ctx, raw, "worse")),
     )
     validate(ctx, flow, raw)
     check_locales(ctx, flow, locales)
@@ -191,7 +192,16 @@ def _rule(ctx: _Ctx, raw: Any) -> Rule:
     if not isinstance(raw, dict) or "level" not in raw:
         raise ctx.fail(f"a rule is {{level: L, if: condition, why: [questions]}}, got {raw!r}")
     cond = rules.parse(raw["if"], file=ctx.file, node="rules") if "if" in raw else None
-    return Rule(str(raw["level"]), cond, tuple(raw.get("why") or ()), line_of(raw))
+    return Rule(str(raw["level"]), cond, tuple(raw.get("why") or ()), line_of(raw),
+                str(raw.get("source", "")))
+
+
+def _worse(ctx: _Ctx, raw: Any) -> SafetyNet:
+    if not isinstance(raw, dict) or not {"key", "level"} <= set(raw):
+        raise ctx.fail(f"a worse entry is {{key: locale key, level: L, if: condition}}, "
+                       f"got {raw!r}", line=line_of(raw))
+    cond = rules.parse(raw["if"], file=ctx.file, node="worse") if "if" in raw else None
+    return SafetyNet(str(raw["key"]), str(raw["level"]), cond, line_of(raw))
 
 
 def _invariant(ctx: _Ctx, raw: Any) -> Invariant:
@@ -235,6 +245,10 @@ def validate(ctx: _Ctx, flow: Flow, raw: dict[str, Any]) -> None:
                            line=line_of(raw.get("tests"), key))
     for _, cond in flow.helps:
         _check_refs(ctx, flow, cond, "helps", line_of(raw, "helps"))
+    for net in flow.worse:
+        if net.level not in flow.ranks:
+            raise ctx.fail(f"unknown level {net.level!r}", "worse", net.line)
+        _check_refs(ctx, flow, net.cond, "worse", net.line)
     for level in flow.followup:
         if level not in flow.ranks:
             raise ctx.fail(f"followup names unknown level {level!r}", line=line_of(raw, "followup"))
@@ -309,6 +323,8 @@ def required_keys(flow: Flow) -> dict[str, str]:
         keys.setdefault(key, "tests")
     for key, _ in flow.helps:
         keys.setdefault(key, "helps")
+    for net in flow.worse:
+        keys.setdefault(net.key, "worse")
     for fit in flow.fits:
         keys.setdefault(f"fit.{fit.id}.name", f"fits.{fit.id}")
         keys.setdefault(f"fit.{fit.id}.about", f"fits.{fit.id}")

@@ -57,7 +57,7 @@ def test_a_whole_check_in_swedish_with_errors_back_and_eof() -> None:
     assert chat.read()["id"] == "severe_weakness"
     chat.send({"command": "back"})
     assert chat.read()["id"] == "cold_pale_foot"
-    for expected in ("cold_pale_foot", "severe_weakness", "bladder_bowel"):
+    for expected in ("cold_pale_foot", "severe_weakness", "spreading_weakness", "bladder_bowel"):
         if expected != "cold_pale_foot":
             assert chat.read()["id"] == expected
         chat.send({"answer": "no" if expected != "bladder_bowel" else "unsure"})

@@ -22,7 +22,8 @@ def test_swedish_is_translated_not_copied() -> None:
             and not k.startswith(("region.", "level.")) and len(v) > 12 and "{" not in v[:2]]
     assert same == [], same
     assert sv["level.urgent.headline"] == (
-        "Sök vård i dag – ring {advice} eller kontakta din vårdcentral")
+        "Sök vård i dag – {care_today}")
+    assert sv["region.SE.care_today"] == "ring 1177 eller kontakta din vårdcentral"
 
 
 def test_every_key_the_flow_needs_is_in_every_language() -> None:
@@ -50,3 +51,14 @@ def test_language_detection_from_platform_hints() -> None:
     assert detect_lang("en_GB", langs) == "en"
     assert detect_lang("de-DE", langs) == "en"
     assert detect_lang(None, langs, "sv") == "sv"
+
+
+def test_no_place_of_care_is_written_into_a_sentence() -> None:
+    """"Health centre" is the Swedish place; the region names the place everywhere."""
+    locales = load_locales(LOCALES_DIR)
+    places = ("health centre", "vårdcentral", "akutmottagning", "A&E", "NHS", "GP", "the ER")
+    for lang, strings in locales.strings.items():
+        for key, text in strings.items():
+            if not key.startswith("region."):
+                for place in places:
+                    assert place not in str(text), (lang, key, place)

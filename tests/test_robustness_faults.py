@@ -200,7 +200,7 @@ async def test_after_a_lost_question_the_apology_shows_it_so_no_answer_goes_unse
         turn = await user.send("no")
         (apology,) = turn.sent()
         assert apology.startswith(app.text("en", "errors.resync"))
-        assert "Question 2 of about" in apology and "cannot stand or walk" in apology
+        assert "Question 2 of about" in apology and "cannot stand up or walk" in apology
         await user.send("no")  # answers the question the apology showed
         record = await app.store.get(SESSION, f"telegram:{stub.bot_id}:44001:44001")
         assert record is not None

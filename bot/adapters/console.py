@@ -42,7 +42,8 @@ class Console:
 
     async def start(self) -> list[str]:
         """Open (or resume) the check."""
-        return await self._send(Incoming(self.key, "start", lang_hint=self.lang))
+        resume = "" if self.json_mode else "resume"  # --json: always a fresh check
+        return await self._send(Incoming(self.key, "start", resume, lang_hint=self.lang))
 
     async def feed(self, line: str) -> list[str]:
         """Handle one line the person typed."""

@@ -41,7 +41,6 @@ class Node:
     options: tuple[Option, ...] = ()
     next: tuple[Transition, ...] = ()
     line: int | None = None
-    typical: str = ""  # the answer most people give, for the "about N questions" estimate
 
     @cached_property
     def _by_id(self) -> dict[str, Option]:
@@ -113,6 +112,7 @@ class Flow:
     helps: tuple[tuple[str, Condition | None], ...] = ()  # what helps now, and when
     followup: tuple[str, ...] = ()  # levels after which a check-in can be booked
     worse: tuple[SafetyNet, ...] = ()  # "seek help at once if", most urgent first
+    max_questions: int = 0  # no check may take more questions than this (0: no limit)
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rank(self, level: str) -> int:

@@ -4,7 +4,10 @@ draws it as a Mermaid diagram for clinicians to review.
 Lint walks every path from the start to the outcome, trying every option of every
 question, and checks at each step and at the end:
 - the level never goes down as answers are added;
-- red-flag questions come first, in order, and from `exit_at` up the next step is the result;
+- red-flag questions come first, in order, and from `exit_at` up the next step is the result
+  (or a red flag that can still raise the level, such as trouble breathing);
+- the progress total ("Question 3 of about 15") never goes up, and stays within
+  `max_questions`;
 - every invariant: when its condition holds, the level is at least its level — and on a
   path that ends below that level, the condition must be known false, so a question the
   invariant needs can never be skipped (three-valued logic: unasked = unknown).
@@ -25,6 +28,10 @@ from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import Translator, load_locales
 
 Path_ = tuple[tuple[str, str], ...]
+
+# What lint proves besides the flow's own invariants.
+STRUCTURAL = ("level_never_goes_down", "red_flags_first", "red_flags_exit_at_once",
+              "progress_total_never_goes_up", "at_most_max_questions")
 
 
 @dataclass
@@ -63,19 +70,45 @@ def _walk(flow: Flow, node_id: str, path: Path_, rank: int, report: Report) -> N
                            f"the level fell from {flow.levels[rank]} to {flow.levels[known.rank]}",
                            new)
         target = triage.next_node(flow, node, option.id, known)
-        if known.rank >= flow.rank(flow.exit_at) and flow.nodes[target].kind != "outcome":
+        if (known.rank >= flow.rank(flow.exit_at) and flow.nodes[target].kind != "outcome"
+                and not _escalates(flow, target, known.rank)):
             report.violate("red_flags_exit_at_once",
                            f"level {flow.levels[known.rank]} reached but the check goes on to "
                            f"{target!r}", new)
+        _check_progress(flow, node_id, path, target, new, report)
         _walk(flow, target, new, known.rank, report)
+
+
+def _escalates(flow: Flow, node_id: str, rank: int) -> bool:
+    """Whether a red-flag question can still raise the level above `rank` (e.g. trouble
+    breathing after weakness that spreads): only such a question may follow `exit_at`."""
+    return node_id in flow.red_flags and any(
+        flow.rank(r.level) > rank and r.cond is not None and node_id in r.cond.questions()
+        for r in flow.rules)
+
+
+def _check_progress(flow: Flow, node_id: str, path: Path_, target: str, new: Path_,
+                    report: Report) -> None:
+    """The "Question n of about N" total never goes up, and no check is too long."""
+    if flow.nodes[node_id].kind != "question" or flow.nodes[target].kind != "question":
+        return
+    before = triage.progress(flow, node_id, path)
+    after = triage.progress(flow, target, new)
+    if after[1] > before[1]:
+        report.violate("progress_total_never_goes_up",
+                       f"the total went up from {before[1]} to {after[1]}", new)
+    if flow.max_questions and after[1] > flow.max_questions:
+        report.violate("at_most_max_questions",
+                       f"a check can take {after[1]} questions, more than {flow.max_questions}",
+                       new)
 
 
 def _check_end(flow: Flow, path: Path_, rank: int, report: Report) -> None:
     asked = [q for q, _ in path if flow.nodes[q].kind == "question"]
-    expected = list(flow.red_flags[: len(asked)])
-    if asked[: len(expected)] != expected:
-        order = asked[: len(expected)]
-        report.violate("red_flags_first", f"questions were asked in the order {order}", path)
+    flags = [q for q in asked if q in flow.red_flags]
+    in_order = [q for q in flow.red_flags if q in flags]
+    if asked[: len(flags)] != flags or flags != in_order:
+        report.violate("red_flags_first", f"questions were asked in the order {asked}", path)
     unknown = triage.facts(flow, path, closed=False)
     opened = rules.Facts(unknown.answers, unknown.flags, rank, flow.ranks, closed=False)
     for inv in flow.invariants:
@@ -104,8 +137,8 @@ def _lint(args: argparse.Namespace) -> int:
         print(f"VIOLATED {name}: {why}\n  shortest counterexample: {format_path(path)}")
     status = "OK" if not report.violations else f"{len(report.violations)} violation(s)"
     print(f"backcheck lint: {args.flow}: {status} — {len(flow.invariants)} invariants and "
-          f"3 structural rules checked over {report.paths} paths ({report.checks} steps) "
-          f"in {seconds:.2f} s")
+          f"{len(STRUCTURAL)} structural rules checked over {report.paths} paths "
+          f"({report.checks} steps) in {seconds:.2f} s")
     return 0 if not report.violations else 1
 
 

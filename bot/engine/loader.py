@@ -69,6 +69,7 @@ def load_flow(path: Path, locales: Locales) -> Flow:
         helps=tuple(_helps(ctx, raw)),
         followup=tuple(str(x) for x in _list(ctx, raw, "followup")),
         worse=tuple(_worse(ctx, w) for w in _list(ctx, raw, "worse")),
+        max_questions=int(raw.get("max_questions") or 0),
     )
     validate(ctx, flow, raw)
     check_locales(ctx, flow, locales)
@@ -119,16 +120,7 @@ def _node(ctx: _Ctx, nid: str, spec: Any, line: int | None) -> Node:
         id=nid, kind=kind, text=spec.get("text", f"{prefix}.{nid}.text"),
         short=spec.get("short", f"{prefix}.{nid}.short" if kind == "question" else ""),
         options=options, next=_transitions(ctx, nid, spec.get("next")), line=line,
-        typical=_typical(ctx, nid, spec.get("typical"), ids, line),
     )
-
-
-def _typical(ctx: _Ctx, nid: str, raw: Any, ids: list[str], line: int | None) -> str:
-    if raw is None:
-        return "no" if "no" in ids else (ids[0] if ids else "")
-    if raw not in ids:
-        raise ctx.fail(f"typical answer {raw!r} is not one of the options", nid, line)
-    return str(raw)
 
 
 def _option(ctx: _Ctx, nid: str, raw: Any) -> Option:

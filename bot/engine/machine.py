@@ -71,7 +71,7 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
     """Apply one event to one conversation. `followup_days` only words the check-in offer."""
     tr = locales.translator(state.lang, region)
     if event.kind == "start":
-        return _start(flow, state, tr)
+        return _start(flow, state, tr, resume=event.value == "resume")
     if event.kind == "answer":
         return _button(flow, state, event, tr, followup_days)
     if event.kind == "command":
@@ -87,9 +87,9 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
         return state, [_finished(flow, tr, state)]
     node = flow.nodes[state.node]
     option = match_answer(text, node, locales)
-    if option is None:
-        return state, [render.question(flow, tr, node, state.answers, state.token,
-                                       lead=tr.t("reprompt"))]
+    if option is None:  # a blank line, "." or "!!" is no answer; "?" asks what is meant
+        lead = tr.t("explain") if "?" in text and not normalize(text) else tr.t("reprompt")
+        return state, [render.question(flow, tr, node, state.answers, state.token, lead=lead)]
     return _answer(flow, state, option, tr, followup_days)
 
 
@@ -109,8 +109,11 @@ def _finished(flow: Flow, tr: Translator, state: State, lead: str = "") -> Reply
     return Reply("message", text, buttons, token=state.token, lead=lead)
 
 
-def _start(flow: Flow, state: State, tr: Translator) -> Step:
-    if state.answers and not state.done:
+def _start(flow: Flow, state: State, tr: Translator, resume: bool = False) -> Step:
+    """Begin a check, or carry on with an unfinished one. `resume` (a terminal reopened)
+    shows a finished check's result and menu again rather than starting a new one, so a
+    number typed next picks from that menu, never answers a new first question."""
+    if state.answers and (resume or not state.done):
         return state, [current(flow, state, tr, lead=tr.t("welcome_back"))]
     fresh = replace(state, node=flow.start, answers=(), done=False,
                     turn=state.turn + (1 if state.answers else 0))
@@ -234,6 +237,8 @@ def parse_command(text: str, locales: Locales) -> str | None:
 def match_answer(text: str, node: Node, locales: Locales) -> str | None:
     """The option a typed answer means: yes/ja, no/nej, the number, the label or the id."""
     said = normalize(text)
+    if not said:
+        return None
     ids = [o.id for o in node.options]
     if said.isdigit() and 1 <= int(said) <= len(ids):
         return ids[int(said) - 1]

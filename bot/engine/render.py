@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.engine import triage
 from bot.engine.flow import Flow, Node
+from bot.engine.rules import holds
 from bot.i18n import Translator
 from bot.types import Button, Outcome, Reply, ReplyKind
 
@@ -17,12 +18,11 @@ FAQ_ITEMS = 5
 def question(flow: Flow, tr: Translator, node: Node, answers: triage.Answers,
              token: str, *, lead: str = "") -> Reply:
     """A question (or info message) with its options as buttons and a progress line."""
-    asked = sum(1 for q, _ in answers if flow.nodes[q].kind == "question")
     prompt = tr.t(node.text)
     text = prompt
     progress = None
     if node.kind == "question":
-        progress = (asked + 1, asked + triage.remaining(flow, node.id, answers))
+        progress = triage.progress(flow, node.id, answers)
         text = tr.t("progress", n=progress[0], total=progress[1]) + "\n\n" + prompt
     if lead:
         text = lead + "\n\n" + text
@@ -64,10 +64,13 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
         ),
     ]
     if flow.rank(level) < flow.rank(flow.exit_at):
-        helps = [tr.t(key) for key, cond in flow.helps if cond is None or cond.truth(known)]
-        sections.append(tr.t("outcome.helps_title") + "\n" + _bullets(helps))
+        helps = [tr.t(key) for key, cond in flow.helps if holds(cond, known)]
+        if helps:
+            sections.append(tr.t("outcome.helps_title") + "\n" + _bullets(helps))
+    worse = safety_net(flow, tr, answers)
+    if worse:
+        sections.append(worse)
     sections += [
-        tr.t("outcome.worse_title") + "\n" + tr.t("outcome.worse"),
         tr.t("outcome.sources_title") + "\n" + _bullets(tr.words("sources")),
         tr.t("outcome.not_diagnosis"),
     ]
@@ -77,6 +80,16 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
         buttons += (Button("command", "followup", tr.t("button.followup", days=days)),)
     return Reply("outcome", "\n\n".join(sections), buttons, token=token, sections=tuple(sections),
                  outcome=Outcome(result.level, result.fits, result.why), prompt=sections[0])
+
+
+def safety_net(flow: Flow, tr: Translator, answers: triage.Answers = ()) -> str:
+    """"Seek help at once if", for someone at the level these answers call for: only the
+    signs that would make it more urgent, so the sign that decided it is not repeated
+    ("" when nothing is more urgent)."""
+    known = triage.facts(flow, answers)
+    lines = [tr.t(net.key) for net in flow.worse
+             if flow.rank(net.level) > known.rank and holds(net.cond, known)]
+    return tr.t("outcome.worse_title") + "\n" + _bullets(lines) if lines else ""
 
 
 def _answer_line(flow: Flow, tr: Translator, qid: str, option_id: str) -> str:

@@ -66,9 +66,16 @@ def next_node(flow: Flow, node: Node, option_id: str, known: Facts) -> str:
     return target
 
 
+def progress(flow: Flow, node_id: str, answers: Answers) -> tuple[int, int]:
+    """"Question n of about total" at `node_id`: n counts this question, and the total is
+    the longest way the check can still go, so it never goes up as answers are added."""
+    asked = sum(1 for q, _ in answers if flow.nodes[q].kind == "question")
+    return asked + 1, asked + remaining(flow, node_id, answers)
+
+
 def remaining(flow: Flow, node_id: str, answers: Answers) -> int:
-    """About how many questions are left from `node_id` (this one included). Paths repeat
-    across people, so estimates are remembered per flow (bounded by the flow's paths)."""
+    """At most how many questions are left from `node_id` (this one included). Paths repeat
+    across people, so counts are remembered per flow (bounded by the flow's paths)."""
     memo_key = ("remaining", node_id, tuple(answers))
     if memo_key not in flow.memo:
         flow.memo[memo_key] = _remaining(flow, node_id, answers)
@@ -77,13 +84,12 @@ def remaining(flow: Flow, node_id: str, answers: Answers) -> int:
 
 
 def _remaining(flow: Flow, node_id: str, answers: Answers) -> int:
-    path = list(answers)
-    count = 0
-    for _ in range(len(flow.nodes)):
-        node = flow.nodes[node_id]
-        if node.kind == "outcome":
-            break
-        count += node.kind == "question"
-        path.append((node.id, node.typical))
-        node_id = next_node(flow, node, path[-1][1], facts(flow, path))
-    return count
+    node = flow.nodes[node_id]
+    if node.kind == "outcome":
+        return 0
+    longest = 0
+    for option in node.options:
+        path = (*answers, (node.id, option.id))
+        target = next_node(flow, node, option.id, facts(flow, path))
+        longest = max(longest, remaining(flow, target, path))
+    return longest + (node.kind == "question")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from bot.engine import triage
+from bot.engine import render, triage
 from bot.engine.machine import State
 from bot.errors import VersionConflict
 from bot.stores.base import FOLLOWUP, SESSION
@@ -80,6 +80,6 @@ def answer(app: App, lang: str, how: str) -> list[Reply]:
     """Better: glad to hear it. The same or worse: the warning signs, and the check again."""
     if how == "better":
         return [Reply("message", app.text(lang, "followup.glad"))]
-    text = app.text(lang, "followup.not_better") + "\n\n" + app.text(lang, "outcome.worse_title") \
-        + "\n" + app.text(lang, "outcome.worse")
+    text = app.text(lang, "followup.not_better") + "\n\n" + render.safety_net(
+        app.flow, app.locales.translator(lang, app.region))
     return [Reply("message", text, (Button("command", "start", app.text(lang, "followup.again")),))]

@@ -27,14 +27,14 @@ from support import make_app
 from telegram_stub import BotApiStub, User, track
 from test_ops import samples, value
 
-from bot.adapters import slack_serve
-from bot.adapters.slack import create, start_http
-from bot.adapters.slack_transport import PatientRateLimitRetry
-from bot.adapters.telegram import build_application, serve, start, stop
-from bot.adapters.telegram_webhook import Webhook
+from bot.adapters.slack import serve as slack_serve
+from bot.adapters.slack.serve import create, start_http
+from bot.adapters.slack.transport import PatientRateLimitRetry
+from bot.adapters.telegram.serve import build_application, serve, start, stop
+from bot.adapters.telegram.webhook import Webhook
 from bot.config import Settings
 from bot.errors import StoreUnavailable
-from bot.ops import instrument
+from bot.ops import metrics_of
 from bot.stores import MemoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,6 @@ async def test_telegram_polling_serves_health_and_metrics_on_the_metrics_port(
         stub: BotApiStub, unused_tcp_port: int) -> None:
     store = ClosingStore()
     app = make_app(store)
-    instrument(app)  # as build_app does
     settings = Settings(store="memory://", telegram_bot_token=TG_TOKEN,
                         telegram_api_base_url=stub.base_url, shutdown_timeout=5)
     base = f"http://127.0.0.1:{unused_tcp_port}"
@@ -219,7 +218,7 @@ async def test_telegram_gives_a_429_up_past_its_patience_and_counts_it(
         (apology,) = turn.sent()  # at once: where the check stands, with its question
         assert apology.startswith(app.text("en", "errors.resync"))
         assert "Question 1 of about" in apology
-        found = samples(instrument(app).render().decode())
+        found = samples(metrics_of(app).render().decode())
         assert value(found, "backcheck_errors_total", platform="telegram",
                      kind="rate_limited") == 1
     finally:
@@ -327,7 +326,7 @@ async def test_slack_gives_a_429_up_past_its_patience_and_counts_it(
     finally:
         await runner.cleanup()
     assert len(slack_stub.called("chat.postMessage")) == 1  # a 5 s wait is past 1 s
-    found = samples(instrument(app).render().decode())
+    found = samples(metrics_of(app).render().decode())
     assert value(found, "backcheck_errors_total", platform="slack", kind="rate_limited") == 1
 
 

@@ -54,7 +54,7 @@ from telegram.request import BaseRequest
 from telegram_stub import JSON_PARAMS, Call
 from telegram_stub import BadRequest as ApiError
 
-from bot.adapters.telegram import build_application
+from bot.adapters.telegram.serve import build_application
 from bot.app import App
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import load_locales

@@ -35,7 +35,7 @@ from slack_stub import (
 )
 
 from bot import cli
-from bot.adapters import slack_blocks as kit
+from bot.adapters.slack import render as kit
 from bot.adapters.slack import (
     COMMAND,
     EVENTS_PATH,

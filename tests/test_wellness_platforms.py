@@ -29,10 +29,10 @@ from test_slack import ALICE, SECRET, Slack, assert_valid_blocks, dm
 from test_telegram import BOT, answer_all, no_then_short
 from test_telegram import TOKEN as TG_TOKEN
 
-from bot.adapters import slack_blocks as kit
+from bot.adapters.slack import render as kit
 from bot.adapters import slack_wellness, telegram_wellness
 from bot.adapters.slack import SlackBot, create, start_http
-from bot.adapters.telegram import build_application, start, stop
+from bot.adapters.telegram.serve import build_application, start, stop
 from bot.app import App
 from bot.config import Settings
 from bot.engine.flow import Flow
@@ -512,7 +512,7 @@ async def test_telegram_stats_for_a_lead_hides_small_counts_and_refuses_others(
     lead_in_group = User(tg_stub, LEAD_TG, chat={"id": GROUP, "title": "Office",
                                                  "type": "supergroup"})
     turn = await lead_in_group.send(f"/stats@{BOT}")
-    assert turn.sent() == [app.text("en", "telegram.group")], "never totals in a group"
+    assert turn.sent() == [app.text("en", "shared.redirect")], "never totals in a group"
 
 
 async def test_slack_stats_for_a_lead_are_ephemeral_and_others_are_refused(

@@ -23,6 +23,12 @@ from bot.wellness.settings import WellnessSettings
 DEFAULTS = {"duration": "under_1_week"}
 
 
+def pick(question: str, answers: Mapping[str, str]) -> str:
+    """What the scripted patient answers to `question`: from `answers`, else DEFAULTS,
+    else "no". The one place tests decide an answer, so no test hard-codes the flow."""
+    return answers.get(question, DEFAULTS.get(question, "no"))
+
+
 @functools.cache
 def shipped() -> tuple[Flow, Locales]:
     """The shipped flow and locales, read once per test run."""
@@ -74,6 +80,6 @@ async def run_check(answers: Mapping[str, str], *, lang: str = "en",
             return message, asked
         assert message["type"] == "question", message
         asked.append(message["id"])
-        answer = answers.get(message["id"], DEFAULTS.get(message["id"], "no"))
+        answer = pick(message["id"], answers)
         await bot.push(json.dumps({"answer": answer}))
     raise AssertionError(f"no outcome after 60 questions: {asked}")

@@ -19,7 +19,6 @@ import pytest
 from telegram.ext import Application
 from telegram_stub import BotApiStub, Shown, Turn, User, fixture, track
 
-from bot.adapters.telegram.serve import build_application, start, stop
 from bot.adapters.telegram.render import (
     MAX_DATA,
     callback_data,
@@ -27,10 +26,11 @@ from bot.adapters.telegram.render import (
     messages,
     parse_callback,
 )
+from bot.adapters.telegram.serve import build_application, start, stop
 from bot.adapters.telegram.webhook import Webhook
 from bot.app import App
-from bot.compose import build_app
 from bot.cli import main
+from bot.compose import build_app
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.stores import MemoryStore
@@ -47,11 +47,8 @@ Starter = Callable[..., Awaitable[TgApp]]
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[BotApiStub]:
-    server = BotApiStub(TOKEN, username=BOT)
-    await server.start()
-    yield server
-    await server.close()
+def stub(tg_stub: BotApiStub) -> BotApiStub:
+    return tg_stub
 
 
 @pytest.fixture
@@ -67,7 +64,8 @@ def shipped() -> App:
 
 @pytest.fixture
 def app(store: MemoryStore) -> App:
-    return App(shipped().flow, shipped().locales, store)
+    return build_app(Settings(store="memory://"), store,
+                     content=(shipped().flow, shipped().locales))
 
 
 @pytest.fixture

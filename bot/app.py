@@ -103,7 +103,7 @@ class App:
         return await self.handle(Incoming(key, "command", "current", lang_hint=lang_hint))
 
     def report(self, platform: str, kind: str) -> None:
-        """An adapter's own failure, e.g. ("slack", "send") or (..., "rate_limited").
+        """An adapter's own failure, e.g. (platform, "send") or (platform, "rate_limited").
         `kind` must come from a small fixed set: observers use it as a metric label."""
         for observer in self.observers:
             observer.failed(platform, kind)

@@ -3,9 +3,9 @@ a small typed value, `Command`, and the menus built from the same list.
 
 A command arrives as a button or slash command ("language sv") or typed in any language
 ("svenska", "glöm mig"); `of(incoming, locales)` turns either into a `Command` or None.
-The App decides what each one does; adapters only build their menus from `menu()`
-(Telegram's setMyCommands, Slack's `/backcheck help`, the terminal's help) and accept
-the names `names()` lists.
+The App decides what each one does; adapters build their menus from `menu()` (e.g. a
+platform's registered command list) and accept the names `names()` lists (slash
+commands, `/backcheck <subcommand>`, the terminal's JSON commands).
 """
 
 from __future__ import annotations

@@ -50,13 +50,17 @@ def build_application(app: App, token: str, base_url: str, *, polling: bool = Tr
 
 
 async def connect(application: TgApp) -> None:
-    """Connect (getMe), or ConfigError naming the token or the API URL."""
+    """Connect (getMe), or ConfigError naming the token or the API URL (the connections
+    opened for the attempt are closed again)."""
     try:
         await application.initialize()
     except InvalidToken as exc:
+        await application.bot.shutdown()
         raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram (Unauthorized)") from exc
     except NetworkError as exc:
+        await application.bot.shutdown()
         raise ConfigError("cannot reach the Telegram Bot API (check the network and "
                           f"TELEGRAM_API_BASE_URL): {type(exc).__name__}") from exc
+
 
 

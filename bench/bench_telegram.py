@@ -78,7 +78,7 @@ def backcheck_application(token: str, base_url: str) -> Any:
     from telegram.ext import AIORateLimiter
 
     from bot.adapters.telegram.serve import build_application
-    from bot.app import build_app
+    from bot.compose import build_app
     from bot.config import Settings
 
     application = build_application(build_app(Settings.from_env()), token, base_url)

@@ -17,10 +17,10 @@ from typing import Any, Protocol
 import aiohttp
 import pytest
 from conftest import TG_TOKEN
-from slack_stub import SVEN, SlackStub, command_form, fixture, interaction_form
+from slack_stub import SVEN, SlackStub
 from support import make_app, pick
 from telegram_stub import BotApiStub, User, track
-from test_slack import FORM, SECRET, Slack, dm
+from test_slack import SECRET, Slack, dm
 
 from bot.adapters.console.transport import Console
 from bot.adapters.slack.serve import create, start_http

@@ -77,8 +77,8 @@ def backcheck_application(token: str, base_url: str) -> Any:
     """backcheck's own Application (bot/adapters/telegram.py), flood limiter off."""
     from telegram.ext import AIORateLimiter
 
-    from bot.adapters.telegram import build_application
-    from bot.app import build_app
+    from bot.adapters.telegram.serve import build_application
+    from bot.compose import build_app
     from bot.config import Settings
 
     application = build_application(build_app(Settings.from_env()), token, base_url)
@@ -89,7 +89,7 @@ def backcheck_application(token: str, base_url: str) -> Any:
 
 
 async def serve(kind: str) -> None:
-    from bot.adapters.telegram import start, stop
+    from bot.adapters.telegram.serve import start, stop
 
     logging.basicConfig(level=logging.WARNING)
     base = os.environ["TELEGRAM_API_BASE_URL"]

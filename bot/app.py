@@ -10,21 +10,21 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 
-from bot.config import Settings
+from bot import commands
+from bot.commands import Command
 from bot.engine.flow import Flow
-from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
-from bot.engine.machine import State, parse_command, step
+from bot.engine.machine import State, step
 from bot.engine.triage import level_of
-from bot.errors import CorruptRecord, StoreError, VersionConflict
-from bot.i18n import Locales, detect_lang, load_locales
-from bot.ops import instrument
-from bot.stores import open_store
+from bot.errors import CorruptRecord, StoreError, StoreUnavailable, VersionConflict
+from bot.hooks import Middleware, Observer, Turn
+from bot.i18n import Locales, detect_lang
+from bot.inflight import InFlight
+from bot.platform import Capabilities
 from bot.stores.base import PREFS, SESSION, Store
-from bot.types import Incoming, Reply, SessionKey
+from bot.types import Button, Incoming, Reply, SessionKey
 from bot.wellness import followup, stats
 from bot.wellness.settings import WellnessSettings
 
@@ -32,14 +32,18 @@ log = logging.getLogger("backcheck.app")
 
 MAX_TEXT = 4000  # longer typed messages are not read, only answered kindly
 RETRIES = 8
-
-# One update in, the replies out; a middleware wraps one (bot/ops.py: metrics, in-flight).
-Turn = Callable[[Incoming], Awaitable[list[Reply]]]
-Middleware = Callable[[Incoming, Turn], Awaitable[list[Reply]]]
+# A platform the App was not told about may do everything (tests that build an App alone).
+UNKNOWN = Capabilities(can_edit=True, shared_chats=True, can_follow_up=True)
 
 
 class App:
-    """The conversation service every adapter shares."""
+    """The conversation service every adapter shares, and the one place every policy
+    lives: what a shared chat gets, what follows a failed send, which commands exist.
+
+    Built in the open by `bot.compose.build_app`: `middleware` wraps every turn
+    (outermost first, after the in-flight tracker), `observers` hear every turn and
+    failure, `capabilities` says what each platform can do. Nothing is attached later.
+    """
 
     def __init__(
         self,
@@ -52,14 +56,25 @@ class App:
         session_ttl: float = 86400.0,
         clock: Callable[[], float] = time.time,
         wellness: WellnessSettings | None = None,
+        admins: frozenset[str] = frozenset(),
+        capabilities: Mapping[str, Capabilities] | None = None,
+        middleware: Sequence[Middleware] = (),
+        observers: Sequence[Observer] = (),
+        in_flight: InFlight | None = None,
     ) -> None:
         self.flow, self.locales, self.store = flow, locales, store
         self.wellness = wellness or WellnessSettings()
         self.region, self.default_lang = region, default_lang
         self.session_ttl, self.clock = session_ttl, clock
-        self.listeners: list[Callable[[Incoming, State | None, State | None], None]] = []
-        self.middleware: list[Middleware] = []  # around every `handle`, outermost first
-        self.failures: list[Callable[[Incoming, Exception], None]] = []  # store failed a turn
+        self.admins = admins
+        self.capabilities: Mapping[str, Capabilities] = dict(capabilities or {})
+        self.in_flight = in_flight or InFlight()
+        self.observers: tuple[Observer, ...] = tuple(observers)
+        self.middleware: tuple[Middleware, ...] = (self.in_flight.middleware, *middleware)
+        turn: Turn = self._handle
+        for wrap in reversed(self.middleware):
+            turn = _wrapped(wrap, turn)
+        self._turn_chain = turn
 
     def text(self, lang: str, key: str, **params: object) -> str:
         """A localized string for adapters (e.g. "I've sent you a private message")."""
@@ -79,35 +94,71 @@ class App:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Run one turn. Never raises for bad input or a failing store: the person always
         gets a reply in their language."""
-        turn: Turn = self._handle
-        for wrap in reversed(self.middleware):
-            turn = _wrapped(wrap, turn)
-        return await turn(incoming)
+        return await self._turn_chain(incoming)
+
+    async def recover(self, key: SessionKey, lang_hint: str | None = None) -> list[Reply]:
+        """After a send failed: an apology and where the check stands now (the open
+        question, or the whole result again), never "please try again", which could make a
+        person type an answer to a question they have not seen."""
+        return await self.handle(Incoming(key, "command", "current", lang_hint=lang_hint))
+
+    def report(self, platform: str, kind: str) -> None:
+        """An adapter's own failure, e.g. (platform, "send") or (platform, "rate_limited").
+        `kind` must come from a small fixed set: observers use it as a metric label."""
+        for observer in self.observers:
+            observer.failed(platform, kind)
+
+    def can(self, platform: str) -> Capabilities:
+        """What this platform can do (bot/platforms.py)."""
+        return self.capabilities.get(platform, UNKNOWN)
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         if len(incoming.value) > MAX_TEXT:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
         try:
-            command = command_of(incoming, self.locales)
-            if command == "forget":
-                return await self._forget(incoming)
-            if command.split(" ")[0] in ("followup", "checkin", "stats"):
-                return await self._wellness(incoming, command)
-            if command.split(" ")[0] == "language" and (
-                    await self.store.get(SESSION, incoming.key.id()) is None):
-                return await self._set_language(incoming, command.partition(" ")[2])
-            for _ in range(RETRIES):
-                try:
-                    return await self._turn(incoming)
-                except VersionConflict:
-                    continue
-            raise StoreError("too many concurrent updates for one conversation")
+            command = commands.of(incoming, self.locales)
+            if incoming.shared and not (command and command.spec.in_place
+                                        and self.can(incoming.key.platform).whispers):
+                return [await self._redirect(incoming)]
+            if command is not None:
+                incoming = replace(incoming, kind="command", value=command.text())
+                if command.spec.owner == "app":
+                    return await self._app_command(incoming, command)
+                if command.name == "language" and (
+                        await self.store.get(SESSION, incoming.key.id()) is None):
+                    return await self._set_language(incoming, command.arg)
+            return self._fit(incoming.key.platform, await self._retried(incoming))
         except StoreError as exc:
             log.warning("store error for user %s: %s", incoming.key.hashed(), type(exc).__name__)
-            for failure in self.failures:
-                failure(incoming, exc)
+            self.report(incoming.key.platform,
+                        "store_unavailable" if isinstance(exc, StoreUnavailable) else "store")
             lang = detect_lang(incoming.lang_hint, self.locales.langs, self.default_lang)
             return [Reply(kind="error", text=self.text(lang, "errors.unavailable"))]
+
+    async def _retried(self, incoming: Incoming) -> list[Reply]:
+        """One engine turn, tried again when another turn changed the session meanwhile."""
+        for _ in range(RETRIES):
+            try:
+                return await self._turn(incoming)
+            except VersionConflict:
+                continue
+        raise StoreError("too many concurrent updates for one conversation")
+
+    def _fit(self, platform: str, replies: list[Reply]) -> list[Reply]:
+        """Offer a check-in only where the bot can write to the person days later."""
+        if self.can(platform).can_follow_up:
+            return replies
+        return [replace(r, buttons=tuple(b for b in r.buttons if b.value != "followup"))
+                for r in replies]
+
+    async def _redirect(self, incoming: Incoming) -> Reply:
+        """Never a health question in a shared chat: point to a private one. A platform
+        that opens the private chat itself says it has; the others offer a button."""
+        lang = await self.language(incoming.key, incoming.lang_hint)
+        if self.can(incoming.key.platform).opens_private_chat:
+            return Reply("redirect", self.text(lang, "shared.moved"))
+        button = Button("command", "start", self.text(lang, "shared.button"))
+        return Reply("redirect", self.text(lang, "shared.redirect"), (button,))
 
     async def _turn(self, incoming: Incoming) -> list[Reply]:
         key = incoming.key
@@ -148,8 +199,8 @@ class App:
         if after is not None and after.done and not before.done:
             await stats.record_completion(self.store, level_of(self.flow, after.answers),
                                           self.clock())
-        for listener in self.listeners:
-            listener(incoming, before if rec is not None else None, after)
+        for observer in self.observers:
+            observer.turned(incoming, before if rec is not None else None, after)
         return notices + replies
 
     async def _drop(self, key: SessionKey, version: int) -> None:
@@ -172,14 +223,17 @@ class App:
         await self._save_lang(incoming.key, lang)
         return [Reply(kind="message", text=self.text(lang, "language_switched"))]
 
-    async def _wellness(self, incoming: Incoming, command: str) -> list[Reply]:
+    async def _app_command(self, incoming: Incoming, command: Command) -> list[Reply]:
+        """forget, follow-ups and totals: the App's own commands (the rest are the engine's)."""
+        if command.name == "forget":
+            return await self._forget(incoming)
         lang = await self.language(incoming.key, incoming.lang_hint)
-        name, _, arg = command.partition(" ")
-        if name == "followup":
+        if command.name == "followup":
             return await followup.opt_in(self, incoming, lang)
-        if name == "checkin":
-            return followup.answer(self, lang, arg if arg in followup.HOW else "same")
-        if not self.wellness.is_admin(incoming.key.platform, incoming.key.user):
+        if command.name == "checkin":
+            how = command.arg if command.arg in followup.HOW else "same"
+            return followup.answer(self, lang, how)
+        if f"{incoming.key.platform}:{incoming.key.user}" not in self.admins:
             return [Reply(kind="message", text=self.text(lang, "stats.refused"))]
         table = await stats.totals(self.store)
         return [Reply(kind="message", text=stats.render(table, self.locales.translator(
@@ -197,31 +251,3 @@ def _wrapped(middleware: Middleware, inner: Turn) -> Turn:
         return await middleware(incoming, inner)
 
     return turn
-
-
-def command_of(incoming: Incoming, locales: Locales) -> str:
-    """The command an event carries, by button, slash command or typed word ("" if none).
-    forget, follow-ups and totals are the App's; every other command is the engine's."""
-    if incoming.kind == "command":
-        return incoming.value.strip()
-    if incoming.kind == "text":
-        return parse_command(incoming.value, locales) or ""
-    return ""
-
-
-def build_app(settings: Settings, store: Store | None = None,
-              wellness: WellnessSettings | None = None) -> App:
-    """The App for these settings: the shipped (or configured) flow, the locales, the store."""
-    locales = load_locales(LOCALES_DIR)
-    flow = load_flow(Path(settings.flow) if settings.flow else DEFAULT_FLOW, locales)
-    app = App(
-        flow,
-        locales,
-        store if store is not None else open_store(settings.store),
-        region=settings.region,
-        default_lang=settings.default_lang,
-        session_ttl=settings.session_ttl,
-        wellness=wellness if wellness is not None else WellnessSettings.from_env(),
-    )
-    instrument(app)  # metrics, /healthz and finishing in-flight updates at shutdown
-    return app

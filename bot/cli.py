@@ -1,4 +1,5 @@
-"""`backcheck` subcommands: chat, lint, graph, and one per platform adapter."""
+"""`backcheck` subcommands: one per platform (bot/platforms.py), lint and graph, config,
+and the wellness commands."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from collections.abc import Callable, Sequence
 from bot.config import Settings, load_env_file
 from bot.errors import BackcheckError
 from bot.logs import setup_logging
+from bot.platforms import PLATFORMS
 
-# Modules that add their own subcommands with `register(subparsers)`.
-PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram",
-           "bot.adapters.slack_serve", "bot.config", "bot.wellness.cli")
+# Modules that add their own subcommands with `register(subparsers)`: each platform's
+# CLI module first, then backcheck's own.
+PLUGINS = (*(p.cli for p in PLATFORMS), "bot.engine.lint", "bot.config", "bot.wellness.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,17 +19,16 @@ from urllib.parse import urlsplit, urlunsplit
 from dotenv import dotenv_values, load_dotenv
 from platformdirs import user_data_dir
 
+from bot import platforms
+from bot.engine.loader import LOCALES_DIR
 from bot.errors import ConfigError
+from bot.i18n import locale_langs
+from bot.variables import Bad, Var, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")
-LANGS = ("en", "sv")
+LANGS = locale_langs(LOCALES_DIR)  # one per locale file: adding sv.yaml adds Swedish
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ENV_FILE = "BACKCHECK_ENV_FILE"  # where `.env` is read from (environment only)
-
-TELEGRAM_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,64}")
-WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
-NO_SPACE = re.compile(r"\S+")
 
 
 def default_store_url() -> str:
@@ -39,148 +36,129 @@ def default_store_url() -> str:
     return f"sqlite:///{Path(user_data_dir('backcheck')) / 'sessions.sqlite3'}"
 
 
-class _Bad(ValueError):
-    """A value does not fit; the caller names the variable and what is expected."""
-
-
-@dataclass(frozen=True)
-class Var:
-    """One environment variable: the Settings field it fills and how it is checked."""
-
-    name: str
-    field: str
-    expected: str  # what a right value looks like, for the one-line error
-    parse: Callable[[str], object] = str
-    secret: bool = False
-
-
-def _seconds(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _Bad from None
-    if not 0 < value < float("inf"):
-        raise _Bad
-    return value
-
-
-def _one_of(allowed: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.upper() if upper else raw
-        if value not in allowed:
-            raise _Bad
-        return value
-
-    return parse
-
-
-def _matching(pattern: re.Pattern[str], prefix: str = "") -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if not raw.startswith(prefix) or not pattern.fullmatch(raw.removeprefix(prefix)):
-            raise _Bad
-        return raw
-
-    return parse
-
-
-def _http_url(raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Bad
-    return raw
-
-
-def _slack_api_url(raw: str) -> str:
-    """slack_sdk appends the method name to the base URL, so it must end with '/'."""
-    return _http_url(raw).rstrip("/") + "/"
-
-
 def _store(raw: str) -> str:
     if raw == "memory://" or (raw.startswith("sqlite:///") and len(raw) > len("sqlite:///")):
         return raw
     parts = urlsplit(raw)
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise _Bad
+        raise Bad
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise _Bad from None
+        raise Bad from None
     if parts.path.strip("/") and not parts.path.strip("/").isdigit():
-        raise _Bad
+        raise Bad
     return raw
 
 
 def _flow(raw: str) -> str:
     if not Path(raw).is_file():
-        raise _Bad
+        raise Bad
     return raw
 
 
-def _admins(raw: str) -> str:
-    """`slack:U0123ABCD,telegram:123456789`: user ids, one platform each."""
+def parse_admins(raw: str) -> frozenset[str]:
+    """`<platform>:<user id>,...` -> {"<platform>:<user id>", ...}; each id checked against
+    its platform's user-id form. The one place BACKCHECK_ADMINS is read."""
     items = [part.strip() for part in raw.split(",") if part.strip()]
     for item in items:
-        platform, _, user = item.partition(":")
-        ok = (platform == "slack" and SLACK_USER.fullmatch(user)) or (
-            platform == "telegram" and user.isdigit())
-        if not ok:
-            raise _Bad
-    return ",".join(items)
+        name, _, user = item.partition(":")
+        platform = platforms.get(name)
+        if platform is None or not platform.is_user_id(user):
+            raise Bad
+    return frozenset(items)
 
 
-VARIABLES: tuple[Var, ...] = (
+def _admin_example() -> str:
+    return ",".join(f"{p.name}:{p.user_id_example}" for p in platforms.PLATFORMS
+                    if p.user_id_example) or "platform:ID"
+
+
+GENERAL: tuple[Var, ...] = (
     Var("BACKCHECK_STORE", "store", "memory://, sqlite:///path or redis://host:6379/0", _store),
     Var("BACKCHECK_SESSION_TTL", "session_ttl", "a positive number of seconds, e.g. 86400",
-        _seconds),
-    Var("BACKCHECK_REGION", "region", f"one of {', '.join(REGIONS)}", _one_of(REGIONS)),
-    Var("BACKCHECK_LANG", "default_lang", f"one of {', '.join(LANGS)}", _one_of(LANGS)),
+        seconds, default=86400.0),
+    Var("BACKCHECK_REGION", "region", f"one of {', '.join(REGIONS)}", one_of(REGIONS),
+        default="SE"),
+    Var("BACKCHECK_LANG", "default_lang", f"one of {', '.join(LANGS)}", one_of(LANGS),
+        default="en"),
     Var("BACKCHECK_FLOW", "flow", "the path of an existing flow YAML file", _flow),
     Var("BACKCHECK_LOG_LEVEL", "log_level", f"one of {', '.join(LOG_LEVELS)}",
-        _one_of(LOG_LEVELS, upper=True)),
-    Var("BACKCHECK_LOG_FORMAT", "log_format", "text or json", _one_of(("text", "json"))),
+        one_of(LOG_LEVELS, upper=True), default="INFO"),
+    Var("BACKCHECK_LOG_FORMAT", "log_format", "text or json", one_of(("text", "json")),
+        default="text"),
     Var("BACKCHECK_SHUTDOWN_TIMEOUT", "shutdown_timeout",
-        "a positive number of seconds to finish updates in flight, e.g. 20", _seconds),
+        "a positive number of seconds to finish updates in flight, e.g. 20", seconds,
+        default=20.0),
     Var("BACKCHECK_ADMINS", "admins", "comma-separated platform:user-id, "
-        "e.g. slack:U0123ABCD,telegram:123456789", _admins),
-    Var("TELEGRAM_BOT_TOKEN", "telegram_bot_token", "the token from @BotFather, "
-        "<digits>:<30-64 letters, digits, - or _>", _matching(TELEGRAM_TOKEN), secret=True),
-    Var("TELEGRAM_API_BASE_URL", "telegram_api_base_url",
-        "an http(s) URL such as https://api.telegram.org/bot", _http_url),
-    Var("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret",
-        "1-256 characters A-Z, a-z, 0-9, _ or -", _matching(WEBHOOK_SECRET), secret=True),
-    Var("SLACK_BOT_TOKEN", "slack_bot_token", "the app's Bot User OAuth Token, xoxb-...",
-        _matching(NO_SPACE, "xoxb-"), secret=True),
-    Var("SLACK_SIGNING_SECRET", "slack_signing_secret",
-        "the app's Signing Secret (Basic Information page), without spaces",
-        _matching(NO_SPACE), secret=True),
-    Var("SLACK_APP_TOKEN", "slack_app_token", "an app-level token for Socket Mode, xapp-...",
-        _matching(NO_SPACE, "xapp-"), secret=True),
-    Var("SLACK_API_URL", "slack_api_url", "an http(s) URL such as https://slack.com/api/",
-        _slack_api_url),
+        f"e.g. {_admin_example()}", parse_admins, default=frozenset()),
 )
+# Every variable: backcheck's own, then each platform's, in registry order.
+VARIABLES: tuple[Var, ...] = GENERAL + tuple(
+    v for p in platforms.PLATFORMS for v in p.variables)
 BY_NAME = {v.name: v for v in VARIABLES}
+BY_FIELD = {v.field: v for v in VARIABLES}
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Every setting backcheck reads. Secrets are masked by `masked()`."""
+    """Every setting backcheck reads, by field name: the general ones are typed attributes;
+    a platform's own (e.g. its token) are read with `settings.<field>` or `get(field)`.
+    Immutable; `replace` makes a changed copy. Secrets are masked by `masked()`."""
 
-    store: str = field(default_factory=default_store_url)
-    session_ttl: float = 86400.0
-    region: str = "SE"
-    default_lang: str = "en"
-    flow: str = ""
-    log_level: str = "INFO"
-    log_format: str = "text"
-    telegram_bot_token: str = ""
-    telegram_api_base_url: str = "https://api.telegram.org/bot"
-    telegram_webhook_secret: str = ""
-    slack_bot_token: str = ""
-    slack_signing_secret: str = ""
-    slack_app_token: str = ""
-    slack_api_url: str = "https://slack.com/api/"
-    admins: str = ""
-    shutdown_timeout: float = 20.0
+    store: str
+    session_ttl: float
+    region: str
+    default_lang: str
+    flow: str
+    log_level: str
+    log_format: str
+    shutdown_timeout: float
+    admins: frozenset[str]
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(BY_FIELD)
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        if isinstance(values.get("admins"), str):
+            values["admins"] = parse_admins(values["admins"])
+        merged = {v.field: v.default for v in VARIABLES}
+        merged["store"] = default_store_url()
+        merged.update(values)
+        object.__setattr__(self, "_values", merged)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Settings are immutable: use replace()")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, str(v)) for k, v in self.as_dict().items())))
+
+    def __repr__(self) -> str:
+        return f"Settings({self.masked()})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting by field name."""
+        return dict(self.__dict__["_values"])
+
+    def get(self, field: str) -> str:
+        """A setting as text, by field name (a platform reads its token this way)."""
+        return str(self.as_dict()[field])
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with these settings changed."""
+        return Settings(**{**self.as_dict(), **changes})
+
+    def is_admin(self, platform: str, user: str) -> bool:
+        """Whether this person may see the anonymous totals (BACKCHECK_ADMINS)."""
+        return f"{platform}:{user}" in self.admins
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -197,8 +175,7 @@ class Settings:
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first of these variables that is not set, and what
-        it should hold. Each subcommand demands what it needs, e.g.
-        `settings.require("TELEGRAM_BOT_TOKEN")`."""
+        it should hold. Each subcommand demands what it needs (its platform's token)."""
         for name in names:
             var = BY_NAME[name]
             if not getattr(self, var.field):
@@ -214,22 +191,26 @@ class Settings:
     def masked(self) -> dict[str, str]:
         """The effective settings as text, every secret masked (see `mask`), by field name."""
         out: dict[str, str] = {}
-        for f in fields(self):
-            raw = getattr(self, f.name)
-            value = f"{raw:g}" if isinstance(raw, float) else str(raw)
-            var = next((v for v in VARIABLES if v.field == f.name), None)
-            if var is not None and var.secret:
+        for var in VARIABLES:
+            raw = getattr(self, var.field)
+            if isinstance(raw, float):
+                value = f"{raw:g}"
+            elif isinstance(raw, frozenset):
+                value = ",".join(sorted(raw))
+            else:
+                value = str(raw)
+            if var.secret:
                 value = mask(value)
-            elif f.name == "store":
+            elif var.field == "store":
                 value = mask_url(value)
-            out[f.name] = value
+            out[var.field] = value
         return out
 
 
 def _parsed(var: Var, raw: str) -> object:
     try:
         return var.parse(raw)
-    except _Bad:
+    except Bad:
         shown = f"<{len(raw)} characters, not shown>" if var.secret else repr(mask_url(raw))
         raise ConfigError(f"{var.name}={shown}: expected {var.expected}") from None
 

@@ -108,6 +108,12 @@ class Locales:
         return {lang: self.translator(lang).words(key) for lang in self.strings}
 
 
+def locale_langs(directory: Path) -> tuple[str, ...]:
+    """The languages there are locale files for (`en.yaml` -> "en"), in name order,
+    without reading them: what settings and menus offer."""
+    return tuple(sorted(path.stem for path in directory.glob("*.yaml")))
+
+
 def load_locales(directory: Path) -> Locales:
     """Load `<lang>.yaml` files; every language must have the same keys and placeholders."""
     loaded: dict[str, dict[str, tuple[Value, int | None]]] = {}

@@ -10,10 +10,9 @@ An adapter's serve function is two callables and this module:
                        pending=...)           #  (the adapter's own queued work, if any)
     await run_until_signal(start, stop)
 
-`in_flight(app)` counts every `App.handle` call (installed by `bot.ops.instrument`, which
-`build_app` calls); an adapter that does more per update than `handle` (sending the
-replies) wraps the whole update in `async with in_flight(app).track(): ...` so shutdown
-waits for the replies to be sent too.
+`app.in_flight` (bot/inflight.py) counts every `App.handle` call; an adapter that does
+more per update than `handle` (sending the replies) wraps the whole update in
+`async with app.in_flight.track(): ...` so shutdown waits for the replies to be sent too.
 """
 
 from __future__ import annotations
@@ -22,63 +21,16 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
-
-from bot.types import Incoming, Reply
 
 if TYPE_CHECKING:
-    from bot.app import App, Turn
+    from bot.app import App
 
 log = logging.getLogger("backcheck.lifecycle")
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
-POLL = 0.01  # seconds between looks at the in-flight count while draining
-
-
-class InFlight:
-    """How many updates are being handled right now, and whether we are stopping."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.stopping = False
-
-    @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        """Count the enclosed work as one update in flight."""
-        self.count += 1
-        try:
-            yield
-        finally:
-            self.count -= 1
-
-    async def middleware(self, incoming: Incoming, turn: Turn) -> list[Reply]:
-        """An `App.middleware` entry: every `handle` call is tracked."""
-        async with self.track():
-            return await turn(incoming)
-
-    async def drain(self, timeout: float) -> bool:
-        """Mark the app as stopping and wait (up to `timeout` s) until nothing is in flight.
-        True when everything finished. Updates that arrive meanwhile are waited for too."""
-        self.stopping = True
-        deadline = time.monotonic() + timeout
-        while self.count and time.monotonic() < deadline:
-            await asyncio.sleep(POLL)
-        return self.count == 0
-
-
-_TRACKERS: WeakKeyDictionary[App, InFlight] = WeakKeyDictionary()
-
-
-def in_flight(app: App) -> InFlight:
-    """The app's in-flight tracker, installed as its outermost middleware on first use."""
-    tracker = _TRACKERS.get(app)
-    if tracker is None:
-        tracker = _TRACKERS[app] = InFlight()
-        app.middleware.insert(0, tracker.middleware)
-    return tracker
 
 
 async def shutdown(app: App, timeout: float = 20.0,
@@ -88,7 +40,7 @@ async def shutdown(app: App, timeout: float = 20.0,
     finishing (updates PTB has queued, Slack requests acknowledged but not yet worked on),
     awaited first within the same `timeout` and cancelled if it outlasts it. True when
     none was cut off."""
-    tracker = in_flight(app)
+    tracker = app.in_flight
     tracker.stopping = True
     deadline = time.monotonic() + timeout
     finished = await _settle(pending, timeout) if pending is not None else True

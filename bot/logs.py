@@ -1,8 +1,8 @@
 """Logging: text or JSON lines on stderr, and nothing in them that must not be there.
 
 `setup_logging(settings)` is called once at start (by `backcheck`'s main). Every line
-passes through `Redactor`, which replaces anything that looks like a token — Slack
-`xox?-`/`xapp-` tokens, Telegram bot tokens (also inside URLs), and the configured
+passes through `Redactor`, which replaces anything that looks like a token — each
+platform's `token_patterns` (bot/platforms.py), also inside URLs, and the configured
 secrets themselves — with `[redacted]`, whoever logged it and at any level.
 
 Conventions for backcheck's own log calls (SPEC §8):
@@ -23,26 +23,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.config import Settings
+from bot.platforms import PLATFORMS
 from bot.types import SessionKey
 
 REDACTED = "[redacted]"
-TOKEN_PATTERNS = (
-    re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),  # Slack bot, user, refresh tokens
-    re.compile(r"xapp-[A-Za-z0-9-]+"),  # Slack app-level tokens
-    re.compile(r"(?<!\d)\d{5,20}:[A-Za-z0-9_-]{30,}"),  # Telegram bot tokens, also in URLs
-)
+TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    pattern for p in PLATFORMS for pattern in p.token_patterns)
 # Structured fields a log call may add with `extra=`; anything else is not written.
 FIELDS = ("user", "platform", "kind", "node", "level", "seconds", "error")
 # Libraries that log URLs (with the bot token) or request bodies (with message text) below
 # these levels: they never go lower, whatever BACKCHECK_LOG_LEVEL says.
-LIBRARY_FLOORS = {
-    "httpx": logging.WARNING,
-    "httpcore": logging.WARNING,
-    "telegram": logging.INFO,
-    "slack_sdk": logging.WARNING,
-    "slack_bolt": logging.WARNING,
+# Each platform names its own libraries' floors (`Platform.log_levels`).
+LIBRARY_FLOORS: dict[str, int] = {
     "aiohttp.access": logging.WARNING,
     "asyncio": logging.WARNING,
+    **{name: level for p in PLATFORMS for name, level in p.log_levels},
 }
 
 

@@ -1,12 +1,12 @@
 """Health and metrics: `GET /healthz` (200 when the store answers, 503 when not) and
 `GET /metrics` (Prometheus text format), for every adapter.
 
-`instrument(app)` (called by `build_app`) gives an App its own metrics registry and hooks
-it into the App: a middleware times and counts every update, a listener counts checks
-started (a check's first answer) and completed (by triage level), and the App reports
-store failures. Adapters serve the routes with `add_ops_routes(web_app, app)` on their
-own aiohttp server, or `start_ops_server(app, host, port)` for `--metrics-port`, and may
-count their own errors with `record_error(app, platform, kind)`.
+`Metrics` is one App's metrics registry. `bot.compose.build_app` creates it and hands
+it to the App's constructor twice: as a middleware (times and counts every update) and
+as an observer (counts checks started — a check's first answer — and completed by triage
+level, and failures: the store's during a turn and what adapters report with
+`App.report`). Adapters serve the routes with `add_ops_routes(web_app, app)` on their own
+aiohttp server, or `start_ops_server(app, host, port)` for `--metrics-port`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from aiohttp import web
 from prometheus_client import (
@@ -27,16 +26,17 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.engine.flow import Flow
+from bot.engine.machine import State
 from bot.engine.triage import level_of
-from bot.errors import StoreError, StoreUnavailable
-from bot.lifecycle import InFlight, in_flight
+from bot.errors import StoreError
+from bot.hooks import Turn
+from bot.inflight import InFlight
 from bot.logs import who
 from bot.types import Incoming, Reply
 
 if TYPE_CHECKING:
-    from bot.app import App, Turn
-    from bot.engine.flow import Flow
-    from bot.engine.machine import State
+    from bot.app import App
 
 log = logging.getLogger("backcheck.ops")
 
@@ -88,9 +88,9 @@ class Metrics:
                 "user": who(incoming.key), "platform": platform, "kind": incoming.kind,
                 "seconds": round(seconds, 6)})
 
-    def listener(self, incoming: Incoming, before: State | None, after: State | None) -> None:
-        """An `App.listeners` entry: a check starts with its first answer and completes
-        when the outcome is reached."""
+    def turned(self, incoming: Incoming, before: State | None, after: State | None) -> None:
+        """Observer: a check starts with its first answer and completes when the outcome
+        is reached."""
         if after is None:
             return
         platform = incoming.key.platform
@@ -100,42 +100,28 @@ class Metrics:
             # Not logged: a level or the node reached next to a user hash tells too much.
             self.checks_completed.labels(platform, level_of(self.flow, after.answers)).inc()
 
-    def failure(self, incoming: Incoming, exc: Exception) -> None:
-        """An `App.failures` entry: a turn the store made fail (the person got an apology)."""
-        kind = "store_unavailable" if isinstance(exc, StoreUnavailable) else "store"
-        self.errors.labels(incoming.key.platform, kind).inc()
+    def failed(self, platform: str, kind: str) -> None:
+        """Observer: a turn the store made fail (the person got an apology), or an
+        adapter's own error."""
+        self.errors.labels(platform, kind).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this App's metrics."""
         return generate_latest(self.registry)
 
 
-_METRICS: WeakKeyDictionary[App, Metrics] = WeakKeyDictionary()
-
-
-def instrument(app: App) -> Metrics:
-    """The app's metrics, hooked into it (and its in-flight tracker) on first call."""
-    metrics = _METRICS.get(app)
-    if metrics is None:
-        tracker = in_flight(app)
-        metrics = _METRICS[app] = Metrics(app.flow, tracker)
-        app.middleware.append(metrics.middleware)
-        app.listeners.append(metrics.listener)
-        app.failures.append(metrics.failure)
-    return metrics
-
-
-def record_error(app: App, platform: str, kind: str) -> None:
-    """Count an adapter's own error, e.g. ("telegram", "send") or ("slack", "rate_limited").
-    `kind` must come from a small fixed set: it is a metric label."""
-    instrument(app).errors.labels(platform, kind).inc()
+def metrics_of(app: App) -> Metrics:
+    """The Metrics the App was built with; an App built without any gets an empty one
+    (so /metrics still answers)."""
+    found = [o for o in app.observers if isinstance(o, Metrics)]
+    return found[0] if found else Metrics(app.flow, app.in_flight)
 
 
 async def healthz(app: App, timeout: float = HEALTH_TIMEOUT) -> tuple[int, dict[str, str]]:
     """(200, {"status": "ok"}) when the store answers a ping within `timeout` s; else
     (503, {"status": "unavailable", "store": <error class>}); (503, {"status":
     "stopping"}) once shutdown has begun, so a load balancer sends updates elsewhere."""
-    if in_flight(app).stopping:
+    if app.in_flight.stopping:
         return 503, {"status": "stopping"}
     try:
         await asyncio.wait_for(app.store.ping(), timeout)
@@ -146,7 +132,7 @@ async def healthz(app: App, timeout: float = HEALTH_TIMEOUT) -> tuple[int, dict[
 
 def add_ops_routes(web_app: web.Application, app: App) -> None:
     """Add GET /healthz and GET /metrics to an aiohttp application (before it starts)."""
-    metrics = instrument(app)
+    metrics = metrics_of(app)
 
     async def health(request: web.Request) -> web.Response:
         status, body = await healthz(app)

@@ -11,8 +11,11 @@ IncomingKind = Literal["answer", "text", "command", "start"]
 
 # What the bot says. "answered" restates an answered question with the choice, so that
 # adapters that can edit messages (Telegram, Slack) update the question in place;
-# "stale" is a short notice for a button that no longer applies (a toast, not a message).
-ReplyKind = Literal["question", "info", "outcome", "answered", "stale", "message", "error"]
+# "stale" is a short notice for a button that no longer applies (a toast, not a message);
+# "redirect" is all a shared chat (group, channel) gets: go to a private chat (its button,
+# if any, starts the check there).
+ReplyKind = Literal["question", "info", "outcome", "answered", "stale", "message", "error",
+                    "redirect"]
 
 ButtonKind = Literal["answer", "command"]
 
@@ -48,6 +51,7 @@ class Incoming:
     value: str = ""
     token: str | None = None  # the stale-button token carried by a button, if any
     lang_hint: str | None = None  # the platform's language for this person, e.g. "sv-SE"
+    shared: bool = False  # said in a shared chat (group, channel): the App redirects it
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
 from redis_server import RedisServer, RedisServerMissing
+from slack_stub import SVEN, SlackStub, assert_valid_blocks
+from telegram_stub import BotApiStub
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +53,29 @@ def redis_server() -> Iterator[RedisServer]:
     server = _new_redis_server()
     yield server
     server.cleanup()
+
+
+# -- stand-in platform servers, shared by every adapter test -------------------------------
+
+TG_TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+TG_BOT = "backcheck_test_bot"
+
+
+@pytest.fixture
+async def tg_stub() -> AsyncIterator[BotApiStub]:
+    """A stand-in Telegram Bot API on 127.0.0.1 (tests/telegram_stub.py)."""
+    server = BotApiStub(TG_TOKEN, username=TG_BOT)
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def slack_stub() -> AsyncIterator[SlackStub]:
+    """A stand-in Slack Web API on 127.0.0.1 (tests/slack_stub.py); at the end, every
+    message and view the bot sent must be valid Block Kit."""
+    server = SlackStub(locales={SVEN: "sv-SE"})
+    await server.start()
+    yield server
+    await server.stop()
+    assert_valid_blocks(server)

@@ -28,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.adapters.slack import render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 TEAM = "T0BCK0001"
@@ -35,6 +39,7 @@ BOT_USER = "U0BCKBOT1"
 BOT_ID = "B0BCKBOT1"
 TOKEN = "xoxb-1234-5678-backchecktest"
 APP_TOKEN = "xapp-1-A0BCKAPP1-1234-backchecktest"
+SVEN = "U0SVEN001"  # a person whose Slack locale is Swedish
 
 JSON = dict[str, Any]
 
@@ -118,6 +123,7 @@ class SlackStub:
     responses: list[JSON] = field(default_factory=list)  # bodies posted to response_urls
     views: dict[str, JSON] = field(default_factory=dict)  # user id -> published Home view
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer
+    fail_once: dict[str, int] = field(default_factory=dict)  # method -> failures to answer
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many 429s
     retry_after: str = "0"  # the Retry-After header of those 429s, in seconds
     delays: dict[str, list[float]] = field(default_factory=dict)  # method -> slow answers
@@ -198,6 +204,9 @@ class SlackStub:
             self.rate_limited[method] -= 1
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": self.retry_after})
+        if self.fail_once.get(method, 0) > 0:
+            self.fail_once[method] -= 1
+            return web.json_response({"ok": False, "error": "internal_error"})
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -291,3 +300,26 @@ class SlackStub:
         body["_url"] = request.match_info["id"]
         self.responses.append(body)
         return web.Response(text="ok")
+
+
+def assert_valid_blocks(stub: SlackStub) -> None:
+    """Every message, update and view the bot sent parses with slack_sdk's Block Kit
+    models, validates, and keeps within Slack's limits."""
+    for call in stub.calls:
+        blocks = call.args.get("blocks")
+        if blocks is not None:
+            assert call.args.get("text"), f"{call.method} without a notification text"
+            assert 0 < len(blocks) <= render.BLOCKS_MAX
+            ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+            assert len(ids) == len(set(ids)), "action_ids must be unique within a message"
+        if "view" in call.args:
+            View(**copy.deepcopy(call.args["view"])).validate_json()
+    for raw in stub.blocks_sent():
+        block = Block.parse(copy.deepcopy(raw))
+        assert block is not None, raw
+        block.validate_json()
+        assert block.to_dict() == raw
+        for element in raw.get("elements", []):
+            if element.get("type") == "button":
+                assert len(element["text"]["text"]) <= render.BUTTON_TEXT_MAX
+                assert len(element["value"]) <= render.BUTTON_VALUE_MAX

@@ -8,8 +8,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.adapters.console import Console
+from bot.adapters.console.transport import Console
 from bot.app import App
+from bot.compose import build_app
 from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
@@ -28,6 +29,12 @@ def pick(question: str, answers: Mapping[str, str]) -> str:
     return answers.get(question, DEFAULTS.get(question, "no"))
 
 
+def pick(question: str, answers: Mapping[str, str]) -> str:
+    """What the scripted patient answers to `question`: from `answers`, else DEFAULTS,
+    else "no". The one place tests decide an answer, so no test hard-codes the flow."""
+    return answers.get(question, DEFAULTS.get(question, "no"))
+
+
 @functools.cache
 def shipped() -> tuple[Flow, Locales]:
     """The shipped flow and locales, read once per test run."""
@@ -38,10 +45,8 @@ def shipped() -> tuple[Flow, Locales]:
 def make_app(store: Store | None = None, **env: str) -> App:
     """The shipped flow and locales over a memory store (or the one given)."""
     settings = Settings.from_env({"BACKCHECK_STORE": "memory://", **env})
-    flow, locales = shipped()
-    return App(flow, locales, store if store is not None else MemoryStore(),
-               region=settings.region, default_lang=settings.default_lang,
-               session_ttl=settings.session_ttl, wellness=WellnessSettings.from_env(env))
+    return build_app(settings, store if store is not None else MemoryStore(),
+                     wellness=WellnessSettings.from_env(env), content=shipped())
 
 
 class TestBot:

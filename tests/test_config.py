@@ -121,7 +121,8 @@ def test_good_values_are_read() -> None:
     assert settings.store == "redis://:pw@redis:6379/0"
     assert (settings.session_ttl, settings.region, settings.default_lang) == (3600, "GB", "sv")
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
-    assert settings.admins == "slack:U0123ABCD,telegram:123456789"
+    assert settings.admins == frozenset({"slack:U0123ABCD", "telegram:123456789"})  # parsed once
+    assert settings.is_admin("telegram", "123456789") and not settings.is_admin("slack", "U1")
     assert settings.telegram_bot_token == TG_TOKEN
     assert settings.slack_api_url == "http://127.0.0.1:8080/api/"  # slack_sdk appends methods
 

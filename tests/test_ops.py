@@ -13,15 +13,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis_server import RedisServer
 from support import TestBot, make_app, run_check
 
-from bot.app import App, build_app
+from bot.app import App
+from bot.compose import build_app
 from bot.config import Settings
 from bot.logs import setup_logging
 from bot.ops import (
     add_ops_routes,
     bound_port,
     healthz,
-    instrument,
-    record_error,
+    metrics_of,
     start_ops_server,
 )
 from bot.stores.redis import RedisStore
@@ -101,12 +101,12 @@ async def test_a_check_counts_once_whatever_happens_after_it(served: tuple[App, 
 
 async def test_errors_are_counted_by_platform_and_kind(redis_server: RedisServer) -> None:
     app = make_app(RedisStore(redis_server.url, timeout=0.5))
-    metrics = instrument(app)
+    metrics = metrics_of(app)
     redis_server.stop()
     key = SessionKey("telegram", "bot", "1", "1")
     replies = await app.handle(Incoming(key, "start"))
     assert replies[0].kind == "error"  # the person gets an apology
-    record_error(app, "telegram", "send")
+    app.report("telegram", "send")
     found = samples(metrics.render().decode())
     assert value(found, "backcheck_errors_total", platform="telegram",
                  kind="store_unavailable") == 1
@@ -115,11 +115,13 @@ async def test_errors_are_counted_by_platform_and_kind(redis_server: RedisServer
     await app.store.close()
 
 
-def test_build_app_instruments_once_and_each_app_has_its_own_registry() -> None:
+def test_build_app_composes_metrics_once_and_each_app_has_its_own_registry() -> None:
     first, second = build_app(Settings(store="memory://")), make_app()
-    assert instrument(first) is instrument(first)
-    assert instrument(first).registry is not instrument(second).registry
-    assert len(first.middleware) == 2 and len(first.listeners) == 1
+    assert metrics_of(first) is metrics_of(first)
+    assert metrics_of(first).registry is not metrics_of(second).registry
+    # the in-flight tracker outermost, then the metrics; one observer: the metrics
+    assert first.middleware[0] == first.in_flight.middleware
+    assert len(first.middleware) == 2 and first.observers == (metrics_of(first),)
 
 
 # -- /healthz ----------------------------------------------------------------------------
@@ -190,7 +192,6 @@ async def test_logs_of_a_full_check_hold_no_answer_message_text_user_id_or_token
     handler = setup_logging(settings)
     try:
         app = make_app()
-        instrument(app)
         bot = TestBot(app)
         bot.console.key = SessionKey("console", "local", "terminal", "alice-4711")
         await bot.start()

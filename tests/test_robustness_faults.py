@@ -183,7 +183,7 @@ async def test_after_a_lost_question_the_apology_shows_it_so_no_answer_goes_unse
         tmp_path: Path) -> None:
     from telegram_stub import BotApiStub, User, track
 
-    from bot.adapters.telegram import build_application, start, stop
+    from bot.adapters.telegram.serve import build_application, start, stop
     from bot.stores.base import SESSION
     from tests.support import make_app
 

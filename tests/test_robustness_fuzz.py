@@ -33,8 +33,8 @@ from slack_stub import Signer, SlackStub, command_form, fixture, interaction_for
 from telegram_stub import BotApiStub, Turn, User, track
 from telegram_stub import fixture as tg_fixture
 
-from bot.adapters.slack import create, start_http
-from bot.adapters.telegram import build_application, start, stop
+from bot.adapters.slack.serve import create, start_http
+from bot.adapters.telegram.serve import build_application, start, stop
 from bot.app import App
 from bot.config import Settings
 from bot.engine import triage

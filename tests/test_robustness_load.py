@@ -54,8 +54,10 @@ from telegram.request import BaseRequest
 from telegram_stub import JSON_PARAMS, Call
 from telegram_stub import BadRequest as ApiError
 
-from bot.adapters.telegram import build_application
+from bot.adapters.telegram.serve import build_application
 from bot.app import App
+from bot.compose import build_app
+from bot.config import Settings
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import load_locales
 from bot.stores.redis import RedisStore
@@ -112,7 +114,7 @@ async def replicas(stub: WatchedStub, content: tuple[Any, Any], url: str, count:
     """`count` started Applications, each with its own App and RedisStore."""
     out = []
     for _ in range(count):
-        app = App(*content, RedisStore(url))
+        app = build_app(Settings(store="memory://"), RedisStore(url), content=content)
         application = build_application(app, TOKEN, "http://127.0.0.1:9/bot")
         direct = DirectRequest(stub)
         application.bot._request = (direct, direct)  # the stand-in, without the network

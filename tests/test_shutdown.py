@@ -16,8 +16,8 @@ import pytest
 from redis_server import RedisServer
 from support import make_app
 
-from bot.lifecycle import in_flight, run_until_signal, shutdown
-from bot.ops import healthz, instrument
+from bot.lifecycle import run_until_signal, shutdown
+from bot.ops import healthz
 from bot.stores import MemoryStore
 from bot.stores.base import Record
 from bot.types import Incoming, SessionKey
@@ -45,10 +45,9 @@ class GatedStore(MemoryStore):
 async def test_shutdown_waits_for_the_update_in_flight_then_closes_the_store() -> None:
     store = GatedStore()
     app = make_app(store)
-    instrument(app)  # as build_app does
     turn = asyncio.create_task(app.handle(Incoming(KEY, "start")))
     await store.entered.wait()
-    assert in_flight(app).count == 1
+    assert app.in_flight.count == 1
     stopping = asyncio.create_task(shutdown(app, timeout=10))
     await asyncio.sleep(0.1)
     assert not stopping.done() and not store.closed
@@ -62,7 +61,6 @@ async def test_shutdown_waits_for_the_update_in_flight_then_closes_the_store() -
 async def test_shutdown_gives_up_after_the_timeout_and_still_closes() -> None:
     store = GatedStore()
     app = make_app(store)
-    instrument(app)
     turn = asyncio.create_task(app.handle(Incoming(KEY, "start")))
     await store.entered.wait()
     started = time.monotonic()
@@ -73,7 +71,7 @@ async def test_shutdown_gives_up_after_the_timeout_and_still_closes() -> None:
 
 async def test_an_adapter_can_track_sending_the_replies_too() -> None:
     app = make_app()
-    tracker = in_flight(app)
+    tracker = app.in_flight
     async with tracker.track():
         stopping = asyncio.create_task(tracker.drain(5))
         await app.handle(Incoming(KEY, "start"))

@@ -22,30 +22,24 @@ import aiohttp
 import pytest
 import yaml
 from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from slack_stub import (
     APP_TOKEN,
     TOKEN,
     Shown,
     Signer,
     SlackStub,
+    assert_valid_blocks,
     command_form,
     fixture,
     interaction_form,
 )
 
 from bot import cli
-from bot.adapters import slack_blocks as kit
-from bot.adapters.slack import (
-    COMMAND,
-    EVENTS_PATH,
-    SlackBot,
-    create,
-    parse_subcommand,
-    start_http,
-    start_socket_mode,
-)
-from bot.app import App
+from bot.adapters.slack import render as kit
+from bot.adapters.slack.bot import COMMAND, SlackBot
+from bot.adapters.slack.inbound import subcommand as parse_subcommand
+from bot.adapters.slack.serve import EVENTS_PATH, create, start_http, start_socket_mode
+from bot.compose import build_app
 from bot.config import Settings
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import load_locales
@@ -136,29 +130,6 @@ class Slack:
         return [c for c in calls if channel is None or c.get("channel") == channel]
 
 
-def assert_valid_blocks(stub: SlackStub) -> None:
-    """Every message, update and view the bot sent parses with slack_sdk's Block Kit
-    models, validates, and keeps within Slack's limits."""
-    for call in stub.calls:
-        blocks = call.args.get("blocks")
-        if blocks is not None:
-            assert call.args.get("text"), f"{call.method} without a notification text"
-            assert 0 < len(blocks) <= kit.BLOCKS_MAX
-            ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-            assert len(ids) == len(set(ids)), "action_ids must be unique within a message"
-        if "view" in call.args:
-            View(**copy.deepcopy(call.args["view"])).validate_json()
-    for raw in stub.blocks_sent():
-        block = Block.parse(copy.deepcopy(raw))
-        assert block is not None, raw
-        block.validate_json()
-        assert block.to_dict() == raw
-        for element in raw.get("elements", []):
-            if element.get("type") == "button":
-                assert len(element["text"]["text"]) <= kit.BUTTON_TEXT_MAX
-                assert len(element["value"]) <= kit.BUTTON_VALUE_MAX
-
-
 @pytest.fixture(scope="module")
 def content() -> tuple[Any, Any]:
     """The shipped flow and locales, loaded once for this module."""
@@ -172,7 +143,7 @@ async def slack(content: tuple[Any, Any]) -> AsyncIterator[Slack]:
     await stub.start()
     settings = Settings(store="memory://", slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                         slack_api_url=stub.api_url)
-    bot = create(App(*content, MemoryStore()), settings)
+    bot = create(build_app(settings, MemoryStore(), content=content), settings)
     runner = await start_http(bot, "127.0.0.1", 0)
     port = runner.addresses[0][1]
     async with aiohttp.ClientSession() as http:
@@ -241,16 +212,12 @@ async def test_help_subcommand_sends_help_to_the_dm(slack: Slack) -> None:
     assert slack.api("chat.postMessage", CHANNEL) == []
 
 
-async def test_an_adapter_subcommand_such_as_stats_can_be_plugged_in(slack: Slack) -> None:
-    seen: list[str] = []
-
-    async def stats(bot: SlackBot, body: dict[str, Any], respond: Any) -> None:
-        seen.append(body["text"])
-        await respond(text="totals", response_type="ephemeral")
-
-    slack.bot.subcommands["stats"] = stats
+async def test_an_in_place_command_such_as_stats_is_answered_privately_where_asked(
+        slack: Slack) -> None:
     await slack.command("stats")
-    assert seen == ["stats"] and slack.stub.responses[0]["text"] == "totals"
+    refused = slack.bot.app.text("en", "stats.refused")
+    assert slack.stub.responses[0]["text"] == refused
+    assert slack.stub.responses[0]["response_type"] == "ephemeral"
     assert slack.api("conversations.open") == [] and slack.api("chat.postMessage") == []
 
 
@@ -502,7 +469,7 @@ async def test_socket_mode_runs_the_same_check_without_a_public_url(
     await stub.start()
     settings = Settings(store="memory://", slack_bot_token=TOKEN, slack_app_token=APP_TOKEN,
                         slack_api_url=stub.api_url)
-    bot = create(App(*content, MemoryStore()), settings)
+    bot = create(build_app(settings, MemoryStore(), content=content), settings)
     handler = await start_socket_mode(bot, APP_TOKEN)
     try:
         form = command_form(user_id=ALICE, text="", response_url=stub.response_url())

@@ -19,17 +19,18 @@ import pytest
 from telegram.ext import Application
 from telegram_stub import BotApiStub, Shown, Turn, User, fixture, track
 
-from bot.adapters.telegram import build_application, start, stop
-from bot.adapters.telegram_render import (
+from bot.adapters.telegram.render import (
     MAX_DATA,
     callback_data,
     chunks,
     messages,
     parse_callback,
 )
-from bot.adapters.telegram_webhook import Webhook
-from bot.app import App, build_app
+from bot.adapters.telegram.serve import build_application, start, stop
+from bot.adapters.telegram.webhook import Webhook
+from bot.app import App
 from bot.cli import main
+from bot.compose import build_app
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.stores import MemoryStore
@@ -46,11 +47,8 @@ Starter = Callable[..., Awaitable[TgApp]]
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[BotApiStub]:
-    server = BotApiStub(TOKEN, username=BOT)
-    await server.start()
-    yield server
-    await server.close()
+def stub(tg_stub: BotApiStub) -> BotApiStub:
+    return tg_stub
 
 
 @pytest.fixture
@@ -66,7 +64,8 @@ def shipped() -> App:
 
 @pytest.fixture
 def app(store: MemoryStore) -> App:
-    return App(shipped().flow, shipped().locales, store)
+    return build_app(Settings(store="memory://"), store,
+                     content=(shipped().flow, shipped().locales))
 
 
 @pytest.fixture
@@ -279,8 +278,8 @@ async def test_commands_menu_in_english_and_swedish(bot: TgApp, stub: BotApiStub
     swedish = {c["command"]: c["description"] for c in calls[1].params["commands"]}
     assert set(english) == set(swedish) >= {"check", "back", "restart", "stop", "language",
                                              "help", "faq", "privacy", "forget"}
-    assert english["check"] == t(app, "telegram.commands.check")
-    assert swedish["check"] == t(app, "telegram.commands.check", "sv")
+    assert english["check"] == t(app, "menu.check")
+    assert swedish["check"] == t(app, "menu.check", "sv")
     assert english["check"] != swedish["check"]
 
 
@@ -311,16 +310,16 @@ async def test_group_start_offers_a_private_chat_and_no_question(bot: TgApp, stu
     user = User(stub, 1012, lang="sv", chat=group)
     for command in ("/start", f"/check@{BOT}", "/help"):
         turn = await user.send(command)
-        assert turn.sent() == [t(app, "telegram.group", "sv")]
+        assert turn.sent() == [t(app, "shared.redirect", "sv")]
         message = user.messages()[-1]
-        assert message.buttons() == [{"text": t(app, "telegram.group_button", "sv"),
+        assert message.buttons() == [{"text": t(app, "shared.button", "sv"),
                                       "url": f"https://t.me/{BOT}?start=check"}]
     chatter = await user.send("my back hurts after the move, anyone else?")
     assert chatter.calls == []
     other_bot = await user.send("/start@some_other_bot")
     assert other_bot.calls == []
     turn = await user.press(data="a|tok|yes", on=user.messages()[-1])
-    assert turn.toasts() == [""] and turn.sent() == [t(app, "telegram.group", "sv")]
+    assert turn.toasts() == [""] and turn.sent() == [t(app, "shared.redirect", "sv")]
     assert not any(t(app, "q.cold_pale_foot.text", lang) in text
                    for text in user.texts() for lang in ("en", "sv"))
 
@@ -338,7 +337,7 @@ async def test_channel_command_gets_the_link_and_posts_are_ignored(
         await stub.wait_processed(stub.push({"channel_post": body}))
         return [c.params["text"] for c in stub.calls[before:] if c.method == "sendMessage"]
 
-    assert await post("/start") == [t(app, "telegram.group")]
+    assert await post("/start") == [t(app, "shared.redirect")]
     assert await post("Stretch break at 15:00!") == []
 
 
@@ -543,7 +542,7 @@ async def test_real_payloads_as_telegram_sends_them(bot: TgApp, stub: BotApiStub
     await stub.wait_processed(stub.push(fixture("message_command")))  # "/start check"
     assert t(app, "q.cold_pale_foot.text") in stub.messages(1111111)[-1].text
     await stub.wait_processed(stub.push(fixture("group_command")))  # /start@bot, Swedish
-    assert [m.text for m in stub.messages(-1001234567890)] == [t(app, "telegram.group", "sv")]
+    assert [m.text for m in stub.messages(-1001234567890)] == [t(app, "shared.redirect", "sv")]
     await stub.wait_processed(stub.push(fixture("group_chatter")))
     assert len(stub.messages(-1001234567890)) == 1
 

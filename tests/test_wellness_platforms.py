@@ -25,15 +25,18 @@ from slack_stub import TOKEN as SLACK_TOKEN
 from slack_stub import Shown as SlackShown
 from telegram.ext import Application
 from telegram_stub import BotApiStub, User, track
-from test_slack import ALICE, SECRET, Slack, assert_valid_blocks, dm
+from test_slack import ALICE, SECRET, Slack, dm
 from test_telegram import BOT, answer_all, no_then_short
 from test_telegram import TOKEN as TG_TOKEN
 
-from bot.adapters import slack_blocks as kit
-from bot.adapters import slack_wellness, telegram_wellness
-from bot.adapters.slack import SlackBot, create, start_http
-from bot.adapters.telegram import build_application, start, stop
+from bot.adapters.slack import outbox as slack_wellness
+from bot.adapters.slack import render as kit
+from bot.adapters.slack.bot import SlackBot
+from bot.adapters.slack.serve import create, start_http
+from bot.adapters.telegram import outbox as telegram_wellness
+from bot.adapters.telegram.serve import build_application, start, stop
 from bot.app import App
+from bot.compose import build_app
 from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
@@ -98,7 +101,8 @@ def content() -> tuple[Flow, Locales]:
 
 
 def new_app(content: tuple[Flow, Locales], store: Store, clock: Clock) -> App:
-    return App(*content, store, clock=clock, wellness=WellnessSettings.from_env(ENV))
+    return build_app(Settings.from_env(ENV), store, content=content, clock=clock,
+                     wellness=WellnessSettings.from_env(ENV))
 
 
 @pytest.fixture
@@ -117,15 +121,6 @@ async def tg_stub() -> AsyncIterator[BotApiStub]:
     await server.start()
     yield server
     await server.close()
-
-
-@pytest.fixture
-async def slack_stub() -> AsyncIterator[SlackStub]:
-    server = SlackStub()
-    await server.start()
-    yield server
-    await server.stop()
-    assert_valid_blocks(server)
 
 
 @pytest.fixture
@@ -157,7 +152,8 @@ async def slack(app: App, slack_stub: SlackStub, clean_logs: None) -> AsyncItera
     bot = create(app, settings)
     runner = await start_http(bot, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    async with aiohttp.ClientSession() as http, running(slack_wellness.scheduler(bot, poll=POLL)):
+    tasks = running(slack_wellness.scheduler(bot.app, bot.client, poll=POLL))
+    async with aiohttp.ClientSession() as http, tasks:
         yield Slack(slack_stub, bot, url, http)
     await bot.drain()
     await runner.cleanup()
@@ -331,7 +327,7 @@ async def test_two_replicas_of_each_bot_sharing_redis_post_tips_and_follow_ups_o
         await start(application, poll_timeout=1)
     schedulers = [telegram_wellness.scheduler(a, t.bot, poll=POLL)
                   for a, t in zip(apps, applications, strict=False)]
-    schedulers += [slack_wellness.scheduler(b, poll=POLL) for b in bots]
+    schedulers += [slack_wellness.scheduler(b.app, b.client, poll=POLL) for b in bots]
     # Two people finished a self-care check and asked for a check-in.
     for key in (SessionKey("telegram", str(tg_stub.bot_id), "3001", "3001"),
                 SessionKey("slack", TEAM, "D0BOB0001", "U0BOB0001")):
@@ -513,7 +509,7 @@ async def test_telegram_stats_for_a_lead_hides_small_counts_and_refuses_others(
     lead_in_group = User(tg_stub, LEAD_TG, chat={"id": GROUP, "title": "Office",
                                                  "type": "supergroup"})
     turn = await lead_in_group.send(f"/stats@{BOT}")
-    assert turn.sent() == [app.text("en", "telegram.group")], "never totals in a group"
+    assert turn.sent() == [app.text("en", "shared.redirect")], "never totals in a group"
 
 
 async def test_slack_stats_for_a_lead_are_ephemeral_and_others_are_refused(

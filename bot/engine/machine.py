@@ -16,9 +16,6 @@ from bot.engine.flow import Flow, Node
 from bot.i18n import Locales, Translator
 from bot.types import Button, Incoming, Reply
 
-# Commands a person can give by button, by slash command or by typing (words in locales).
-COMMANDS = ("start", "back", "restart", "stop", "help", "language", "faq", "privacy",
-            "forget", "summary", "stats")
 _PUNCT = re.compile(r"[\s.!?,;:'\"()\[\]]+")
 
 Step = tuple["State | None", list[Reply]]
@@ -78,11 +75,7 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
         name, _, arg = event.value.strip().partition(" ")
         return _command(flow, state, name, arg.strip(), event.token, locales, region,
                         followup_days)
-    text = event.value
-    command = parse_command(text, locales)
-    if command:
-        name, _, arg = command.partition(" ")
-        return _command(flow, state, name, arg, None, locales, region, followup_days)
+    text = event.value  # typed commands were parsed by the App (bot/commands.py)
     if state.done:
         return state, [_finished(flow, tr, state)]
     node = flow.nodes[state.node]
@@ -216,22 +209,6 @@ def _labels(locales: Locales, label: str) -> frozenset[str]:
             normalize(locales.translator(lang).t(label)) for lang in locales.langs)
     labels: frozenset[str] = locales.memo[memo_key]
     return labels
-
-
-def parse_command(text: str, locales: Locales) -> str | None:
-    """The command a typed message means ("hjälp" -> "help", "svenska" -> "language sv")."""
-    said = normalize(text)
-    first, _, rest = said.partition(" ")
-    for lang in locales.langs:
-        if said in _words(locales, f"words.lang_{lang}"):
-            return f"language {lang}"
-    for name in COMMANDS:
-        words = _words(locales, f"words.{name}")
-        if said in words:
-            return name
-        if name == "language" and first in words and rest in locales.langs:
-            return f"language {rest}"
-    return None
 
 
 def match_answer(text: str, node: Node, locales: Locales) -> str | None:

@@ -11,20 +11,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from bot.adapters import slack, slack_wellness, telegram, telegram_wellness
-from bot.app import App, build_app
+from bot.app import App
+from bot.compose import build_app
 from bot.config import LANGS, Settings
 from bot.errors import ConfigError, DeliveryError
+from bot.platform import Platform
+from bot.platforms import BY_NAME, with_outbox
 from bot.types import Reply, SessionKey
 from bot.wellness import stats
 from bot.wellness.scheduler import Outbox, Scheduler
 from bot.wellness.settings import WellnessSettings
 from bot.wellness.tips import next_tip
-
-TOKENS = {"slack": "SLACK_BOT_TOKEN", "telegram": "TELEGRAM_BOT_TOKEN"}
 
 
 class Tally:
@@ -46,40 +46,30 @@ class Tally:
         await self.inner.send(key, replies)
 
 
-@contextlib.asynccontextmanager
-async def telegram_outbox(app: App, settings: Settings) -> AsyncIterator[Outbox]:
-    """A connected Telegram outbox outside the running bot."""
-    # The token's form was checked by Settings; setup_logging keeps httpx, which would log
-    # request URLs (and so the token), at WARNING.
-    application = telegram.build_application(app, settings.telegram_bot_token,
-                                             settings.telegram_api_base_url)
-    await telegram.connect(application)
-    try:
-        yield telegram_wellness.TelegramOutbox(application.bot)
-    finally:
-        await application.shutdown()
+def _reachable(platform: Platform, settings: Settings) -> bool:
+    """Whether the platform's outbox has its token."""
+    var = next(v for v in platform.variables if v.name == platform.token_variable)
+    return bool(getattr(settings, var.field))
 
 
-@contextlib.asynccontextmanager
-async def slack_outbox(app: App, settings: Settings) -> AsyncIterator[Outbox]:
-    """A Slack outbox outside the running bot (no request is served)."""
-    yield slack_wellness.outbox(slack.create(app, settings))
-
-
-OPENERS = {"slack": slack_outbox, "telegram": telegram_outbox}
+def _opener(platform: Platform, app: App, settings: Settings
+            ) -> contextlib.AbstractAsyncContextManager[Outbox]:
+    opener = platform.load(platform.outbox)
+    manager: contextlib.AbstractAsyncContextManager[Outbox] = opener(app, settings)
+    return manager
 
 
 async def post_tip(settings: Settings, wellness: WellnessSettings) -> int:
     """Post the next tip to every reachable target and print where it went."""
     app = build_app(settings, wellness=wellness)
-    tokens = {"slack": settings.slack_bot_token, "telegram": settings.telegram_bot_token}
     wanted = sorted({platform for platform, _ in wellness.tips_targets})
     try:
         async with contextlib.AsyncExitStack() as stack:
-            outboxes = {p: Tally(await stack.enter_async_context(OPENERS[p](app, settings)))
-                        for p in wanted if tokens[p]}
+            outboxes = {p: Tally(await stack.enter_async_context(_opener(BY_NAME[p], app,
+                                                                         settings)))
+                        for p in wanted if _reachable(BY_NAME[p], settings)}
             if not outboxes:
-                names = " and ".join(TOKENS[p] for p in wanted)
+                names = " and ".join(BY_NAME[p].token_variable for p in wanted)
                 raise ConfigError(f"BACKCHECK_TIPS_TARGETS names {' and '.join(wanted)}, but "
                                   f"{names} {'is' if len(wanted) == 1 else 'are'} not set")
             scheduler = Scheduler(app, outboxes)
@@ -91,7 +81,8 @@ async def post_tip(settings: Settings, wellness: WellnessSettings) -> int:
     failed = False
     for platform, target in wellness.tips_targets:
         box = outboxes.get(platform)
-        result = box.results.get(target, "") if box else f"skipped: {TOKENS[platform]} is not set"
+        result = (box.results.get(target, "") if box
+                  else f"skipped: {BY_NAME[platform].token_variable} is not set")
         failed = failed or result.startswith("failed")
         print(f"  {platform}:{target}  {result}")
     return 1 if failed else 0
@@ -100,8 +91,9 @@ async def post_tip(settings: Settings, wellness: WellnessSettings) -> int:
 def _post(args: argparse.Namespace) -> int:
     settings, wellness = Settings.from_env(), WellnessSettings.from_env()
     if not wellness.tips_targets:
+        example = ",".join(f"{p.name}:{p.tip_target_example}" for p in with_outbox())
         raise ConfigError("BACKCHECK_TIPS_TARGETS is not set: name the channels and groups to "
-                          "post to, e.g. slack:C0123ABCD,telegram:-1001234567890")
+                          f"post to, e.g. {example}")
     return asyncio.run(post_tip(settings, wellness))
 
 
@@ -123,8 +115,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add `backcheck tips post` and `backcheck stats`."""
-    tips = subparsers.add_parser("tips", help="wellness tips for Slack channels and Telegram "
-                                              "groups (BACKCHECK_TIPS_*)")
+    tips = subparsers.add_parser("tips", help="wellness tips for channels and groups "
+                                              "(BACKCHECK_TIPS_*)")
     actions = tips.add_subparsers(dest="tips_command", required=True)
     post = actions.add_parser("post", help="post the next tip now to every "
                                            "BACKCHECK_TIPS_TARGETS target")

@@ -9,19 +9,34 @@ mid-send) is taken over by another.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from bot.engine import render, triage
+from bot.engine.flow import Flow
 from bot.engine.machine import State
 from bot.errors import VersionConflict
-from bot.stores.base import FOLLOWUP, SESSION
+from bot.i18n import Locales
+from bot.stores.base import FOLLOWUP, SESSION, Store
 from bot.types import Button, Incoming, Reply, SessionKey
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.wellness.settings import WellnessSettings
 
 CLAIM_SECONDS = 600.0
 HOW = ("better", "same", "worse")
+
+
+class App(Protocol):
+    """What follow-ups need of the App (bot.app.App is one), without importing it."""
+
+    flow: Flow
+    locales: Locales
+    region: str
+    store: Store
+    wellness: WellnessSettings
+    default_lang: str
+    clock: Callable[[], float]
+
+    def text(self, lang: str, key: str, **params: object) -> str: ...
 
 
 async def opt_in(app: App, incoming: Incoming, lang: str) -> list[Reply]:

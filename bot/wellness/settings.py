@@ -10,35 +10,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import ConfigError
-
-PLATFORMS = ("slack", "telegram")
+from bot.platforms import with_outbox
 
 
 def parse_targets(name: str, raw: str) -> tuple[tuple[str, str], ...]:
-    """`slack:C123,telegram:-100456` -> (("slack", "C123"), ("telegram", "-100456"))."""
+    """`<platform>:<channel or group id>,...` -> ((platform, id), ...), for the platforms
+    that have an outbox (bot/platforms.py)."""
+    names = tuple(p.name for p in with_outbox())
+    example = ",".join(f"{p.name}:{p.tip_target_example}" for p in with_outbox())
     out = []
     for item in filter(None, (part.strip() for part in raw.split(","))):
         platform, _, ident = item.partition(":")
-        if platform not in PLATFORMS or not ident:
+        if platform not in names or not ident:
             raise ConfigError(f"{name}: {item!r} is not <platform>:<id> with platform "
-                              f"{' or '.join(PLATFORMS)}, e.g. slack:C0123,telegram:-100456")
+                              f"{' or '.join(names)}, e.g. {example}")
         out.append((platform, ident))
     return tuple(out)
 
 
 @dataclass(frozen=True)
 class WellnessSettings:
-    """When and where tips go, how long until a follow-up, and who sees totals."""
+    """When and where tips go and how long until a follow-up."""
 
     tips_cron: str = ""
     tips_tz: str = "Europe/Stockholm"
     tips_targets: tuple[tuple[str, str], ...] = ()
     followup_days: float = 7.0
-    admins: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WellnessSettings:
-        """Read and check BACKCHECK_TIPS_*, BACKCHECK_FOLLOWUP_DAYS and BACKCHECK_ADMINS."""
+        """Read and check BACKCHECK_TIPS_* and BACKCHECK_FOLLOWUP_DAYS."""
         env = os.environ if env is None else env
         tz = env.get("BACKCHECK_TIPS_TZ", "") or "Europe/Stockholm"
         try:
@@ -61,16 +62,11 @@ class WellnessSettings:
         if days <= 0:
             raise ConfigError(f"BACKCHECK_FOLLOWUP_DAYS={raw_days!r}: expected a positive "
                               "number of days, e.g. 7")
-        admins = parse_targets("BACKCHECK_ADMINS", env.get("BACKCHECK_ADMINS", ""))
         return cls(cron, tz, parse_targets("BACKCHECK_TIPS_TARGETS",
-                                           env.get("BACKCHECK_TIPS_TARGETS", "")),
-                   days, frozenset(f"{p}:{i}" for p, i in admins))
+                                           env.get("BACKCHECK_TIPS_TARGETS", "")), days)
 
     def trigger(self) -> CronTrigger | None:
         """The tip schedule, or None when no schedule is set."""
         if not self.tips_cron:
             return None
         return CronTrigger.from_crontab(self.tips_cron, timezone=ZoneInfo(self.tips_tz))
-
-    def is_admin(self, platform: str, user: str) -> bool:
-        return f"{platform}:{user}" in self.admins

@@ -21,26 +21,75 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 
-from bot.adapters import slack_wellness
-from bot.adapters.slack import EVENTS_PATH, create, start_http, start_socket_mode
-from bot.app import build_app
+from bot.adapters.slack.bot import SlackBot
+from bot.adapters.slack.outbox import scheduler
+from bot.adapters.slack.transport import LOGGER, quiet_logger, web_client
+from bot.app import App
+from bot.compose import build_app
 from bot.config import Settings, port
 from bot.errors import ConfigError
-from bot.lifecycle import in_flight, run_until_signal, shutdown
-from bot.ops import start_ops_server
+from bot.lifecycle import run_until_signal, shutdown
+from bot.ops import add_ops_routes, start_ops_server
 from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.slack")
 
 HTTP_PORT = 3000
+EVENTS_PATH = "/slack/events"
+
+
+def create(app: App, settings: Settings) -> SlackBot:
+    """A Bolt AsyncApp talking to SLACK_API_URL, with backcheck's listeners registered."""
+    # Bolt configures the logger named after the app like the one it is given: name it
+    # after that one, or it would set the level of every `backcheck` logger to WARNING.
+    bolt = AsyncApp(client=web_client(settings),
+                    signing_secret=settings.get("slack_signing_secret"),
+                    logger=quiet_logger(), name=LOGGER)
+    return SlackBot(app, bolt)
+
+
+def web_app(bot: SlackBot) -> web.Application:
+    """The HTTP endpoint Slack posts commands, interactivity and events to, with GET
+    /healthz and GET /metrics (no Slack signature needed for those). Once the bot is
+    stopping, Slack's requests get 503: events are sent again later."""
+
+    async def events(request: web.Request) -> web.Response:
+        if bot.app.in_flight.stopping:
+            return web.Response(status=503)
+        response = await bot.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    application = web.Application()
+    application.router.add_post(EVENTS_PATH, events)
+    add_ops_routes(application, bot.app)
+    return application
+
+
+async def start_http(bot: SlackBot, host: str, port: int) -> web.AppRunner:
+    """Serve `web_app(bot)` on host:port (0: any free port); the caller cleans up the runner."""
+    runner = web.AppRunner(web_app(bot), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHandler:
+    """Connect to Slack over Socket Mode (no public URL); the caller closes the handler."""
+    handler = AsyncSocketModeHandler(bot.bolt, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    return handler
+
+
 
 
 def check_settings(settings: Settings) -> None:
     """Fail at start, naming the missing variable."""
     settings.require("SLACK_BOT_TOKEN")
-    if not settings.slack_app_token:
+    if not settings.get("slack_app_token"):
         try:
             settings.require("SLACK_SIGNING_SECRET")
         except ConfigError as exc:
@@ -60,8 +109,8 @@ async def serve(settings: Settings, host: str, port: int | None,
     background = contextlib.AsyncExitStack()
 
     async def begin() -> None:
-        if settings.slack_app_token:
-            sockets.append(await start_socket_mode(bot, settings.slack_app_token))
+        if settings.get("slack_app_token"):
+            sockets.append(await start_socket_mode(bot, settings.get("slack_app_token")))
             log.info("slack: connected in Socket Mode")
             ops_port = metrics_port or port
         else:
@@ -71,11 +120,11 @@ async def serve(settings: Settings, host: str, port: int | None,
             ops_port = metrics_port if metrics_port != http_port else None
         if ops_port:
             servers.append(await start_ops_server(app, host, ops_port))
-        await background.enter_async_context(running(slack_wellness.scheduler(bot)))
+        await background.enter_async_context(running(scheduler(app, bot.client)))
 
     async def end() -> None:
         await background.aclose()
-        in_flight(app).stopping = True  # HTTP requests get 503, /healthz says so
+        app.in_flight.stopping = True  # HTTP requests get 503, /healthz says so
         for socket in sockets:
             await socket.close_async()  # type: ignore[no-untyped-call]
         await shutdown(app, settings.shutdown_timeout, pending=bot.drain())

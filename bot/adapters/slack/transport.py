@@ -91,5 +91,6 @@ def web_client(settings: Settings, patience: float = PATIENCE) -> AsyncWebClient
     default), 429s waited out for up to `patience` s."""
     retries: list[AsyncRetryHandler] = [*async_default_handlers(),
                                         PatientRateLimitRetry(patience)]
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+    return AsyncWebClient(token=settings.get("slack_bot_token"),
+                          base_url=settings.get("slack_api_url"),
                           logger=quiet_logger(), retry_handlers=retries)

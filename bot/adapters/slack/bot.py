@@ -1,12 +1,12 @@
-"""Slack adapter: Slack requests -> `Incoming`, `Reply` -> Block Kit messages. Render and
-transport only; the conversation itself happens in `App.handle`.
+"""The Bolt listeners: Slack requests -> `Incoming` (inbound.py), `Reply` -> Block Kit
+(render.py). Translation only; the conversation and every policy are the App's.
 
 Every request is acknowledged first and worked on afterwards, so Slack always gets its
 answer within 3 seconds. The check always lives in the direct message (DM) with the
 person: `/backcheck` in a channel only answers, ephemerally, that a DM has been sent.
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`, with GET
 /healthz and GET /metrics on the same server; `backcheck slack` itself (both modes,
-graceful shutdown) is bot/adapters/slack_serve.py, the Web API client slack_transport.py.
+graceful shutdown) is serve.py, the Web API client transport.py.
 """
 
 from __future__ import annotations
@@ -17,58 +17,24 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters import slack_blocks as kit
-from bot.adapters import slack_wellness
-from bot.adapters.cache import TTLCache
-from bot.adapters.slack_transport import LOGGER, TRANSPORT_ERRORS, quiet_logger, web_client
+from bot.adapters.slack import inbound
+from bot.adapters.slack import render as kit
+from bot.adapters.slack.cache import TTLCache
+from bot.adapters.slack.inbound import Body, part, team_of, who
+from bot.adapters.slack.transport import TRANSPORT_ERRORS
 from bot.app import App
-from bot.config import Settings
-from bot.engine.machine import parse_command
-from bot.i18n import Locales
-from bot.lifecycle import in_flight
-from bot.ops import add_ops_routes, record_error
-from bot.types import Incoming, IncomingKind, Reply, SessionKey
+from bot.types import Incoming, Reply, SessionKey
 
 log = logging.getLogger("backcheck.slack")
 
 COMMAND = "/backcheck"
-EVENTS_PATH = "/slack/events"
 
-Body = dict[str, Any]
-# A subcommand answered by the adapter itself (before any DM is opened), e.g. `stats`
-# for wellness leads (SPEC 7, bot/adapters/slack_wellness.py): `bot.subcommands[name]`.
-Subcommand = Callable[["SlackBot", Body, AsyncRespond], Awaitable[None]]
 Work = Callable[[Body, AsyncRespond], Coroutine[Any, Any, None]]
-
-
-def parse_subcommand(text: str, locales: Locales) -> tuple[IncomingKind, str]:
-    """What `/backcheck <text>` asks for, in any language ("help", "lang sv", "glöm mig"):
-    nothing starts a check; words that are no command get the help text."""
-    if not text.strip():
-        return "start", ""
-    command = parse_command(text, locales)
-    if command == "start":
-        return "start", ""
-    return "command", command or "help"
-
-
-def _team(body: Body) -> str:
-    team = body.get("team")
-    if isinstance(team, dict) and team.get("id"):
-        return str(team["id"])
-    return str(body.get("team_id") or body.get("user", {}).get("team_id") or "")
-
-
-def _who(team: str, user: str) -> str:
-    return SessionKey("slack", team, "", user).hashed()
 
 
 class SlackBot:
@@ -77,7 +43,6 @@ class SlackBot:
     def __init__(self, app: App, bolt: AsyncApp) -> None:
         self.app, self.bolt = app, bolt
         self.client: AsyncWebClient = bolt.client
-        self.subcommands: dict[str, Subcommand] = {}
         self._locales: TTLCache[str] = TTLCache(ttl=600)
         self._dms: TTLCache[str] = TTLCache(ttl=3600)
         self._events: TTLCache[bool] = TTLCache(ttl=3600)
@@ -109,7 +74,7 @@ class SlackBot:
         async def listener(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
             await ack()
             user = body.get("user_id") or body.get("user", {}).get("id")
-            self._spawn(work(body, respond), _who(_team(body), str(user)))
+            self._spawn(work(body, respond), who(team_of(body), str(user)))
 
         return listener
 
@@ -121,15 +86,19 @@ class SlackBot:
     async def _guard(self, work: Coroutine[Any, Any, None], who: str) -> None:
         """Run one request's work, counted as in flight until its replies are sent."""
         try:
-            async with in_flight(self.app).track():
+            async with self.app.in_flight.track():
                 await work
         except TRANSPORT_ERRORS as exc:
-            code = exc.response.get("error") if isinstance(exc, SlackApiError) else ""
-            log.warning("slack call failed for user %s: %s %s", who, type(exc).__name__, code)
-            record_error(self.app, "slack", "rate_limited" if code == "ratelimited" else "send")
+            self._failed(exc, who)
         except Exception as exc:
             log.error("slack request failed for user %s: %s", who, type(exc).__name__,
                       exc_info=exc)
+
+    def _failed(self, exc: Exception, who: str) -> None:
+        """Log a failed Web API call by type and code, and report it to the App."""
+        code = exc.response.get("error") if isinstance(exc, SlackApiError) else ""
+        log.warning("slack call failed for user %s: %s %s", who, type(exc).__name__, code)
+        self.app.report("slack", "rate_limited" if code == "ratelimited" else "send")
 
     async def drain(self) -> None:
         """Wait for every acknowledged request's work to finish (tests, shutdown)."""
@@ -148,7 +117,7 @@ class SlackBot:
             profile = resp.get("user")
             locale = str(profile.get("locale") or "") if isinstance(profile, dict) else ""
         except TRANSPORT_ERRORS as exc:
-            log.warning("users.info failed for user %s: %s", _who(team, user), type(exc).__name__)
+            log.warning("users.info failed for user %s: %s", who(team, user), type(exc).__name__)
             locale = ""
         self._locales.put(f"{team}:{user}", locale)
         return locale or None
@@ -166,9 +135,28 @@ class SlackBot:
     # -- sending -----------------------------------------------------------------------
 
     async def _turn(self, incoming: Incoming, clicked_ts: str | None = None) -> None:
-        """One engine turn, its replies sent to the person's DM."""
+        """One turn, its replies sent to the person's DM. When sending fails, what the App
+        gives after a failed send (where the check stands) is sent instead."""
         replies = await self.app.handle(incoming)
-        await self._send(incoming.key, replies, clicked_ts)
+        try:
+            await self._send(incoming.key, replies, clicked_ts)
+        except TRANSPORT_ERRORS as exc:
+            self._failed(exc, incoming.key.hashed())
+            recovered = await self.app.recover(incoming.key, incoming.lang_hint)
+            await self._send(incoming.key, recovered, None)
+
+    async def _elsewhere(self, incoming: Incoming, dm: SessionKey,
+                         respond: AsyncRespond | None) -> None:
+        """Something asked outside the person's DM: the App decides. A redirect means the
+        check belongs in private, which Slack can open itself: the same request goes on
+        in the DM and the App's notice is shown, only to them, where they asked."""
+        for reply in await self.app.handle(incoming):
+            if reply.kind == "redirect":
+                await self._turn(Incoming(dm, incoming.kind, incoming.value,
+                                          lang_hint=incoming.lang_hint))
+            if respond is not None:
+                for payload in kit.render(reply):
+                    await respond(**payload, response_type="ephemeral", replace_original=False)
 
     async def _send(self, key: SessionKey, replies: list[Reply], clicked_ts: str | None) -> None:
         for reply in replies:
@@ -184,12 +172,6 @@ class SlackBot:
             elif reply.text or reply.buttons:
                 for payload in kit.render(reply):
                     await self.client.chat_postMessage(channel=key.chat, **payload)
-
-    async def _notice(self, respond: AsyncRespond, key: SessionKey, hint: str | None) -> None:
-        """Tell the person, only them, that the check goes on in their DM."""
-        lang = await self.app.language(key, hint)
-        await respond(text=kit.escape(self.app.text(lang, "slack.sent_dm")),
-                      response_type="ephemeral", replace_original=False)
 
     async def publish_home(self, team: str, user: str, notice: str = "") -> None:
         """Publish the App Home tab in the person's language."""
@@ -230,12 +212,14 @@ class SlackBot:
         return retried and headers.get("x-slack-retry-reason", [""])[0] == "http_timeout"
 
     async def _command(self, body: Body, respond: AsyncRespond) -> None:
-        team, user = _team(body), str(body["user_id"])
-        text = str(body.get("text") or "")
-        words = text.split()
-        own = self.subcommands.get(words[0].lower()) if words else None  # e.g. stats
-        if own is not None:
-            await own(self, body, respond)
+        team, user = team_of(body), str(body["user_id"])
+        channel = str(body.get("channel_id") or "")
+        kind, value = inbound.subcommand(str(body.get("text") or ""), self.app.locales)
+        if inbound.in_place(value):  # e.g. stats: answered where asked, no DM opened
+            hint = await self.locale(team, user)
+            here = SessionKey("slack", team, channel, user)
+            await self._elsewhere(Incoming(here, kind, value, lang_hint=hint, shared=True),
+                                  here, respond)
             return
         try:
             key, hint = await self._open(team, user)
@@ -245,105 +229,53 @@ class SlackBot:
             await respond(text=kit.escape(self.app.text(lang, "slack.dm_failed")),
                           response_type="ephemeral")
             raise
-        kind, value = parse_subcommand(text, self.app.locales)
-        await self._turn(Incoming(key, kind, value, lang_hint=hint))
-        if key.chat != body.get("channel_id"):
-            await self._notice(respond, key, hint)
+        if key.chat == channel:
+            await self._turn(Incoming(key, kind, value, lang_hint=hint))
+            return
+        here = SessionKey("slack", team, channel, user)
+        await self._elsewhere(Incoming(here, kind, value, lang_hint=hint, shared=True), key,
+                              respond)
 
     async def _button(self, body: Body, respond: AsyncRespond) -> None:
         """An answer or command button. A value that does not parse is forged: ignored."""
-        action = body.get("actions", [{}])[0]
-        parsed = kit.parse_value(action.get("value"))
-        if parsed is None:
+        team, user = team_of(body), str(body["user"]["id"])
+        if inbound.button(body, SessionKey("slack", team, "", user)) is None:
             return
-        answer = str(action.get("action_id")).startswith(kit.ANSWER_PREFIX)
-        team, user = _team(body), str(body["user"]["id"])
         key, hint = await self._open(team, user)
-        channel = _part(body, "channel").get("id")
-        ts = _part(body, "container").get("message_ts")
+        press = inbound.button(body, key, hint)
+        assert press is not None
+        channel = part(body, "channel").get("id")
+        ts = part(body, "container").get("message_ts")
         clicked = str(ts) if ts and channel == key.chat else None
-        token, value = parsed
-        kind: IncomingKind = "answer" if answer else "command"
-        await self._turn(Incoming(key, kind, value, token=token, lang_hint=hint), clicked)
-        if _part(body, "container").get("type") == "view":
+        await self._turn(press, clicked)
+        if part(body, "container").get("type") == "view":
             await self.publish_home(team, user)
 
     async def _start(self, body: Body, respond: AsyncRespond) -> None:
-        team, user = _team(body), str(body["user"]["id"])
+        team, user = team_of(body), str(body["user"]["id"])
         key, hint = await self._open(team, user)
-        await self._turn(Incoming(key, "start", lang_hint=hint))
-        if _part(body, "container").get("type") == "view":
+        channel = part(body, "channel").get("id")
+        if part(body, "container").get("type") == "view":
+            await self._turn(Incoming(key, "start", lang_hint=hint))
             await self.publish_home(team, user, notice="slack.home_started")
-        elif _part(body, "channel").get("id") != key.chat and body.get("response_url"):
-            await self._notice(respond, key, hint)
+        elif channel and channel != key.chat:  # a tip's button in a channel
+            here = SessionKey("slack", team, str(channel), user)
+            await self._elsewhere(Incoming(here, "start", lang_hint=hint, shared=True), key,
+                                  respond if body.get("response_url") else None)
+        else:
+            await self._turn(Incoming(key, "start", lang_hint=hint))
 
     async def _on_home(self, body: Body, event: Body) -> None:
         if event.get("tab") == "home" and event.get("user"):
-            team, user = _team(body), str(event["user"])
-            self._spawn(self.publish_home(team, user), _who(team, user))
+            team, user = team_of(body), str(event["user"])
+            self._spawn(self.publish_home(team, user), who(team, user))
 
     async def _on_message(self, body: Body, event: Body) -> None:
-        """A typed answer in the DM. Only people's own plain messages: no edits, joins,
-        bots (our own messages included)."""
-        if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
-                or not event.get("user") or not isinstance(event.get("text"), str)):
-            return
-        team = _team(body) or str(event.get("team") or "")
-        key = SessionKey("slack", team, str(event["channel"]), str(event["user"]))
-        self._spawn(self._typed(key, event["text"]), key.hashed())
+        """A typed answer in the DM (inbound.typed says which messages are)."""
+        incoming = inbound.typed(body, event)
+        if incoming is not None:
+            self._spawn(self._typed(incoming.key, incoming.value), incoming.key.hashed())
 
     async def _typed(self, key: SessionKey, text: str) -> None:
         hint = await self.locale(key.workspace, key.user)
         await self._turn(Incoming(key, "text", text, lang_hint=hint))
-
-
-# -- wiring --------------------------------------------------------------------------------
-
-
-def create(app: App, settings: Settings) -> SlackBot:
-    """A Bolt AsyncApp talking to SLACK_API_URL, with backcheck's listeners registered."""
-    # Bolt configures the logger named after the app like the one it is given: name it
-    # after that one, or it would set the level of every `backcheck` logger to WARNING.
-    bolt = AsyncApp(client=web_client(settings), signing_secret=settings.slack_signing_secret,
-                    logger=quiet_logger(), name=LOGGER)
-    bot = SlackBot(app, bolt)
-    slack_wellness.install(bot)  # /backcheck stats
-    return bot
-
-
-def web_app(bot: SlackBot) -> web.Application:
-    """The HTTP endpoint Slack posts commands, interactivity and events to, with GET
-    /healthz and GET /metrics (no Slack signature needed for those). Once the bot is
-    stopping, Slack's requests get 503: events are sent again later."""
-
-    async def events(request: web.Request) -> web.Response:
-        if in_flight(bot.app).stopping:
-            return web.Response(status=503)
-        response = await bot.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
-
-    application = web.Application()
-    application.router.add_post(EVENTS_PATH, events)
-    add_ops_routes(application, bot.app)
-    return application
-
-
-async def start_http(bot: SlackBot, host: str, port: int) -> web.AppRunner:
-    """Serve `web_app(bot)` on host:port (0: any free port); the caller cleans up the runner."""
-    runner = web.AppRunner(web_app(bot), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
-async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHandler:
-    """Connect to Slack over Socket Mode (no public URL); the caller closes the handler."""
-    handler = AsyncSocketModeHandler(bot.bolt, app_token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    return handler
-
-
-def _part(body: Body, name: str) -> Body:
-    """A sub-object of a payload, or {} when Slack (or a forger) left it out or null."""
-    value = body.get(name)
-    return value if isinstance(value, dict) else {}

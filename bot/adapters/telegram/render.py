@@ -95,9 +95,15 @@ def chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [p for p in pieces if p]
 
 
-def messages(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+def messages(reply: Reply, username: str = "") -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """The Telegram messages for one reply; the buttons go under the last one.
-    An outcome is sent as few messages as possible, split between its sections."""
+    An outcome is sent as few messages as possible, split between its sections. A
+    redirect (a group asked) gets a button that opens the private chat with the bot
+    `username` and starts the check there."""
+    if reply.kind == "redirect":
+        label = reply.buttons[0].label if reply.buttons else ""
+        link = link_keyboard(label, private_link(username)) if label and username else None
+        return [(reply.text, link)]
     if reply.kind == "outcome" and reply.sections:
         texts = _pack(reply.sections)
     else:

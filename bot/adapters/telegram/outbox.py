@@ -7,16 +7,19 @@ buttons become callback data that the adapter's button handler already understan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.adapters.telegram_render import link_keyboard, messages, private_link
+from bot.adapters.telegram.render import link_keyboard, messages, private_link
+from bot.adapters.telegram.transport import build_application, connect
 from bot.app import App
+from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.types import Reply, SessionKey
-from bot.wellness.scheduler import Scheduler
+from bot.wellness.scheduler import Outbox, Scheduler
 
 
 def chat_id(target: str) -> int | str:
@@ -51,3 +54,17 @@ class TelegramOutbox:
 def scheduler(app: App, bot: Bot, *, poll: float = 30.0) -> Scheduler:
     """The wellness scheduler of a running Telegram bot: tips and follow-ups through `bot`."""
     return Scheduler(app, {"telegram": TelegramOutbox(bot)}, poll=poll)
+
+
+@contextlib.asynccontextmanager
+async def connected(app: App, settings: Settings) -> AsyncIterator[Outbox]:
+    """A connected outbox outside the running bot (`backcheck tips post`)."""
+    # The token's form was checked by Settings; setup_logging keeps httpx, which would log
+    # request URLs (and so the token), at WARNING.
+    application = build_application(app, settings.get("telegram_bot_token"),
+                                    settings.get("telegram_api_base_url"))
+    await connect(application)
+    try:
+        yield TelegramOutbox(application.bot)
+    finally:
+        await application.shutdown()

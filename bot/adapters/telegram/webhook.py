@@ -24,7 +24,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.adapters.telegram_updates import readable
+from bot.adapters.telegram.updates import readable
 from bot.app import App
 from bot.errors import ConfigError
 from bot.ops import add_ops_routes
@@ -112,7 +112,7 @@ class WebhookServer:
 
 def _update(data: object, application: TgApp) -> Update:
     """The Update in a webhook body. One PTB cannot read becomes an empty update with its
-    id (telegram_updates.readable), so Telegram does not send it again and again."""
+    id (updates.readable), so Telegram does not send it again and again."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise ValueError("no update_id")
     return Update.de_json(readable(data), application.bot)

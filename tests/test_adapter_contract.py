@@ -1,0 +1,321 @@
+"""One contract, every platform: the same scenarios through the console, Telegram and
+Slack adapters — the real python-telegram-bot and slack-bolt talking HTTP to the stand-in
+servers (tests/telegram_stub.py, tests/slack_stub.py) — and the same behaviour.
+
+Each platform gets a `Person` driver that speaks its adapter's language (typed numbers,
+callback queries, signed Block Kit clicks) and reads back what a person would see. Which
+question is open is read from the store, and answered by `support.pick`, so no scenario
+hard-codes the flow. What only one platform has stays beside it (test_telegram.py,
+test_slack.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol
+
+import aiohttp
+import pytest
+from conftest import TG_TOKEN
+from slack_stub import SVEN, SlackStub
+from support import make_app, pick
+from telegram_stub import BotApiStub, User, track
+from test_slack import SECRET, Slack, dm
+
+from bot.adapters.console.transport import Console
+from bot.adapters.slack.serve import create, start_http
+from bot.adapters.telegram.serve import build_application, start, stop
+from bot.app import App
+from bot.config import Settings
+from bot.platforms import PLATFORMS
+from bot.stores.base import SESSION
+
+FIRST_RED_FLAG = "cold_pale_foot"  # the first question asked: an ambulance-level red flag
+
+
+class Person(Protocol):
+    """Someone using one platform, as the contract sees them."""
+
+    app: App
+
+    async def start(self) -> None:
+        """Open a check in their private chat."""
+
+    async def answer(self, option: str) -> None:
+        """Press the button of this option (or command) on the newest question."""
+
+    async def press_again(self) -> None:
+        """Press the button they pressed last, once more, on the same old message."""
+
+    async def command(self, name: str) -> None:
+        """Give a command (forget, ...) the platform's usual way."""
+
+    def seen(self) -> str:
+        """Everything shown in their private chat, as text."""
+
+
+async def open_question(person: Person) -> str | None:
+    """The id of the question waiting for this person (None once the check is done)."""
+    for _, record in await person.app.store.scan(SESSION):
+        if not record.data.get("done"):
+            return str(record.data["node"])
+    return None
+
+
+async def answer_all(person: Person, answers: Mapping[str, str]) -> list[str]:
+    """Answer every question from `answers` (support.pick); the ids asked."""
+    asked: list[str] = []
+    for _ in range(60):
+        question = await open_question(person)
+        if question is None:
+            return asked
+        asked.append(question)
+        await person.answer(pick(question, answers))
+    raise AssertionError(f"the check never ended: {asked}")
+
+
+# -- the console -------------------------------------------------------------------------
+
+
+class ConsolePerson:
+    def __init__(self, app: App, lang: str | None) -> None:
+        self.app, self.console = app, Console(app, lang=lang, user="contract")
+        self.printed: list[str] = []
+        self.pressed: tuple[Any, str] | None = None
+
+    async def start(self) -> None:
+        self.printed += await self.console.start()
+
+    async def answer(self, option: str) -> None:
+        last = self.console.last
+        assert last is not None
+        number = [b.value for b in last.buttons].index(option) + 1
+        self.pressed = (last, str(number))
+        self.printed += await self.console.feed(str(number))
+
+    async def press_again(self) -> None:
+        assert self.pressed is not None
+        self.console.last, typed = self.pressed  # the old screen, its number typed again
+        self.printed += await self.console.feed(typed)
+
+    async def command(self, name: str) -> None:
+        self.printed += await self.console.feed(name)
+
+    def seen(self) -> str:
+        return "\n".join(self.printed)
+
+
+# -- Telegram ----------------------------------------------------------------------------
+
+
+class TelegramPerson:
+    def __init__(self, app: App, stub: BotApiStub, lang: str | None, user_id: int) -> None:
+        self.app, self.stub = app, stub
+        self.user = User(stub, user_id, lang=lang or "en")
+        self.pressed: tuple[str, Any] | None = None
+
+    async def start(self) -> None:
+        await self.user.send("/start")
+
+    async def answer(self, option: str) -> None:
+        message = self.user.last_keyboard()
+        data = [b["callback_data"] for b in message.buttons()
+                if b["callback_data"].endswith(f"|{option}")]
+        assert data, option
+        self.pressed = (data[0], message)
+        await self.user.press(data=data[0], on=message)
+
+    async def press_again(self) -> None:
+        assert self.pressed is not None
+        data, message = self.pressed
+        await self.user.press(data=data, on=message)
+
+    async def command(self, name: str) -> None:
+        await self.user.send(f"/{name}")
+
+    def seen(self) -> str:
+        toasts = [c.params.get("text") or "" for c in self.stub.calls_of("answerCallbackQuery")]
+        return "\n".join([*self.user.texts(), *toasts])
+
+
+# -- Slack -------------------------------------------------------------------------------
+
+
+class SlackPerson:
+    def __init__(self, slack: Slack, user: str) -> None:
+        self.slack, self.app, self.user = slack, slack.bot.app, user
+        self.pressed: tuple[dict[str, Any], Any] | None = None
+
+    async def start(self) -> None:
+        await self.slack.command("", user=self.user, channel=dm(self.user))
+
+    async def answer(self, option: str) -> None:
+        message = self.slack.question(self.user)
+        button = next(b for b in message.buttons() if b["value"].split("|")[-1] == option)
+        self.pressed = (button, message)
+        await self.slack.press(self.user, button, message)
+
+    async def press_again(self) -> None:
+        assert self.pressed is not None
+        await self.slack.press(self.user, *self.pressed)
+
+    async def command(self, name: str) -> None:
+        await self.slack.command(name, user=self.user, channel=dm(self.user))
+
+    def seen(self) -> str:
+        shown = [m.body() for m in self.slack.stub.channel(dm(self.user), self.user)]
+        whispered = [str(c.get("text")) for c in self.slack.stub.called("chat.postEphemeral")]
+        return "\n".join([*shown, *whispered])
+
+
+# -- one fixture: a person on each platform ----------------------------------------------
+
+Factory = Callable[..., Any]
+
+
+@pytest.fixture
+async def telegram_env(tg_stub: BotApiStub) -> AsyncIterator[Factory]:
+    running: list[Any] = []
+
+    async def person(app: App, lang: str | None = None) -> TelegramPerson:
+        application = build_application(app, TG_TOKEN, tg_stub.base_url, max_retries=3)
+        track(application, tg_stub)
+        await start(application, poll_timeout=1)
+        running.append(application)
+        return TelegramPerson(app, tg_stub, lang, 5000 + len(running))
+
+    yield person
+    for application in running:
+        await stop(application)
+
+
+@pytest.fixture
+async def slack_env(slack_stub: SlackStub) -> AsyncIterator[Factory]:
+    runners: list[Any] = []
+    async with aiohttp.ClientSession() as http:
+
+        async def person(app: App, lang: str | None = None) -> SlackPerson:
+            settings = Settings(store="memory://", slack_bot_token="xoxb-1234-5678-backchecktest",
+                                slack_signing_secret=SECRET, slack_api_url=slack_stub.api_url)
+            bot = create(app, settings)
+            runner = await start_http(bot, "127.0.0.1", 0)
+            runners.append((bot, runner))
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+            return SlackPerson(Slack(slack_stub, bot, url, http), SVEN if lang else "U0ALICE01")
+
+        yield person
+        for bot, runner in runners:
+            await bot.drain()
+            await runner.cleanup()
+
+
+@pytest.fixture
+def envs(telegram_env: Factory, slack_env: Factory) -> dict[str, Factory]:
+    """A person on each platform: `await envs[name](app, lang)`."""
+
+    async def console_env(app: App, lang: str | None = None) -> ConsolePerson:
+        return ConsolePerson(app, lang)
+
+    return {"console": console_env, "telegram": telegram_env, "slack": slack_env}
+
+
+@pytest.fixture(params=[p.name for p in PLATFORMS])
+def meet(request: pytest.FixtureRequest, envs: dict[str, Factory]) -> Factory:
+    """`await meet(lang=None)`: a person on the platform under test, with a fresh App."""
+
+    async def meet_(lang: str | None = None) -> Person:
+        person: Person = await envs[request.param](make_app(), lang)
+        return person
+
+    return meet_
+
+
+def t(app: App, key: str, lang: str = "en") -> str:
+    return app.text(lang, key)
+
+
+# -- the contract ------------------------------------------------------------------------
+
+
+async def test_a_red_flag_ends_with_the_emergency_number(meet: Factory) -> None:
+    person = await meet()
+    await person.start()
+    assert await open_question(person) == FIRST_RED_FLAG
+    await person.answer("yes")
+    assert await open_question(person) is None
+    assert "112" in person.seen()
+
+
+async def test_no_to_everything_ends_in_self_care(meet: Factory) -> None:
+    person = await meet()
+    await person.start()
+    await answer_all(person, {})
+    assert t(person.app, "level.self_care.headline") in person.seen()
+
+
+async def test_swedish_comes_from_the_platforms_locale(meet: Factory) -> None:
+    person = await meet(lang="sv")
+    await person.start()
+    assert t(person.app, f"q.{FIRST_RED_FLAG}.text", "sv") in person.seen()
+    assert t(person.app, f"q.{FIRST_RED_FLAG}.text", "en") not in person.seen()
+
+
+async def test_a_stale_or_double_press_changes_nothing(meet: Factory) -> None:
+    person = await meet()
+    await person.start()
+    await person.answer("no")
+    second = await open_question(person)
+    await person.press_again()
+    assert await open_question(person) == second, "never skips or repeats a question"
+    assert t(person.app, "stale") in person.seen()
+
+
+async def test_forget_deletes_everything(meet: Factory) -> None:
+    person = await meet()
+    await person.start()
+    await person.answer("no")
+    assert await person.app.store.scan(SESSION)
+    await person.command("forget")
+    assert await person.app.store.scan(SESSION) == []
+    assert t(person.app, "commands.forgotten") in person.seen()
+
+
+SHARED = [p.name for p in PLATFORMS if p.capabilities.shared_chats]
+FAILING = [p.name for p in PLATFORMS if p.name != "console"]  # a terminal print cannot fail
+
+
+@pytest.mark.parametrize("platform", SHARED)
+async def test_a_shared_chat_gets_the_redirect_and_no_health_question(
+        platform: str, envs: dict[str, Factory]) -> None:
+    app = make_app()
+    person = await envs[platform](app)
+    if platform == "telegram":
+        group = {"id": -1001234567890, "title": "Office", "type": "supergroup"}
+        member = User(person.stub, 5100, chat=group)
+        await member.send("/start")
+        shown = member.texts()
+        assert shown == [t(app, "shared.redirect")]
+    else:
+        slack: Slack = person.slack
+        await slack.command("", user="U0ALICE01", channel="C0GENERAL1")
+        assert slack.stub.responses[-1]["text"] == t(app, "shared.moved")
+        shown = [m.body() for m in slack.stub.channel("C0GENERAL1")]
+    question = t(app, f"q.{FIRST_RED_FLAG}.text")
+    assert not any(question in text for text in shown)
+
+
+@pytest.mark.parametrize("platform", FAILING)
+async def test_a_failed_send_is_recovered(platform: str, envs: dict[str, Factory]) -> None:
+    app = make_app()
+    person = await envs[platform](app)
+    await person.start()
+    if platform == "telegram":
+        person.stub.fail_next("sendMessage", body={"ok": False, "error_code": 400,
+                                                   "description": "Bad Request: chat not found"})
+    else:
+        person.slack.stub.fail_once["chat.postMessage"] = 1
+    await person.answer("no")  # the next question is lost on the way
+    assert t(app, "errors.resync") in person.seen()  # and shown again after an apology
+    second = await open_question(person)
+    await person.answer(pick(str(second), {}))
+    assert await open_question(person) != second, "the check goes on"

@@ -22,7 +22,7 @@ from bot.engine.triage import level_of
 from bot.errors import CorruptRecord, StoreError, VersionConflict
 from bot.i18n import Locales, detect_lang, load_locales
 from bot.ops import instrument
-from bot.stores import open_store
+from bot.stores import open_sealed
 from bot.stores.base import PREFS, SESSION, Store
 from bot.types import Incoming, Reply, SessionKey
 from bot.wellness import followup, stats
@@ -217,7 +217,7 @@ def build_app(settings: Settings, store: Store | None = None,
     app = App(
         flow,
         locales,
-        store if store is not None else open_store(settings.store),
+        store if store is not None else open_sealed(settings.store, settings.secret_key),
         region=settings.region,
         default_lang=settings.default_lang,
         session_ttl=settings.session_ttl,

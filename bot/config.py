@@ -110,6 +110,16 @@ def _store(raw: str) -> str:
     return raw
 
 
+def _secret_keys(raw: str) -> str:
+    from bot.keys import parse_keys
+
+    try:
+        parse_keys(raw)
+    except ValueError:
+        raise _Bad from None
+    return raw
+
+
 def _flow(raw: str) -> str:
     if not Path(raw).is_file():
         raise _Bad
@@ -130,6 +140,8 @@ def _admins(raw: str) -> str:
 
 VARIABLES: tuple[Var, ...] = (
     Var("BACKCHECK_STORE", "store", "memory://, sqlite:///path or redis://host:6379/0", _store),
+    Var("BACKCHECK_SECRET_KEY", "secret_key", "comma-separated keys made by `backcheck keys "
+        "new` (the first encrypts, all decrypt)", _secret_keys, secret=True),
     Var("BACKCHECK_SESSION_TTL", "session_ttl", "a positive number of seconds, e.g. 86400",
         _seconds),
     Var("BACKCHECK_REGION", "region", f"one of {', '.join(REGIONS)}", _one_of(REGIONS)),
@@ -166,6 +178,7 @@ class Settings:
     """Every setting backcheck reads. Secrets are masked by `masked()`."""
 
     store: str = field(default_factory=default_store_url)
+    secret_key: str = ""
     session_ttl: float = 86400.0
     region: str = "SE"
     default_lang: str = "en"

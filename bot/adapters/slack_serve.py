@@ -39,7 +39,7 @@ HTTP_PORT = 3000
 
 def check_settings(settings: Settings) -> None:
     """Fail at start, naming the missing variable."""
-    settings.require("SLACK_BOT_TOKEN")
+    settings.require("SLACK_BOT_TOKEN", "BACKCHECK_SECRET_KEY")
     if not settings.slack_app_token:
         try:
             settings.require("SLACK_SIGNING_SECRET")

@@ -321,6 +321,7 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
         "BACKCHECK_TIPS_TZ": w.tips_tz,
         "BACKCHECK_TIPS_TARGETS": ",".join(f"{p}:{i}" for p, i in w.tips_targets),
         "BACKCHECK_FOLLOWUP_DAYS": f"{w.followup_days:g}",
+        "BACKCHECK_STATS_WEEKS": str(w.stats_weeks),
     }
 
 

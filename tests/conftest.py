@@ -7,19 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from drive import SECRET_KEY
 from redis_server import RedisServer, RedisServerMissing
-
-
-# One fixed key for the whole run (the bots refuse to start without one), so no test
-# makes a key file in the developer's data directory.
-TEST_SECRET_KEY = "Zm9yLXRlc3RzLW9ubHktZG8tbm90LXVzZS1hbnl3aGU="
 
 
 @pytest.fixture(autouse=True)
 def _no_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's `.env` (filled for docker compose, say) never leaks into a test."""
     monkeypatch.setenv("BACKCHECK_ENV_FILE", os.devnull)
-    monkeypatch.setenv("BACKCHECK_SECRET_KEY", TEST_SECRET_KEY)
+    # One fixed key (the bots refuse to start without one; no key file is made).
+    monkeypatch.setenv("BACKCHECK_SECRET_KEY", SECRET_KEY)
 
 
 # -- Redis: a real redis-server, never a fake ---------------------------------------------

@@ -25,6 +25,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import httpsafe
 from bot.adapters import slack_blocks as kit
 from bot.adapters import slack_wellness
 from bot.adapters.cache import TTLCache
@@ -322,7 +323,7 @@ def web_app(bot: SlackBot) -> web.Application:
         response = await bot.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    application = web.Application()
+    application = httpsafe.application()
     application.router.add_post(EVENTS_PATH, events)
     add_ops_routes(application, bot.app)
     return application
@@ -330,7 +331,7 @@ def web_app(bot: SlackBot) -> web.Application:
 
 async def start_http(bot: SlackBot, host: str, port: int) -> web.AppRunner:
     """Serve `web_app(bot)` on host:port (0: any free port); the caller cleans up the runner."""
-    runner = web.AppRunner(web_app(bot), access_log=None)
+    runner = httpsafe.runner(web_app(bot))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

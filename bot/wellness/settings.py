@@ -35,10 +35,12 @@ class WellnessSettings:
     tips_targets: tuple[tuple[str, str], ...] = ()
     followup_days: float = 7.0
     admins: frozenset[str] = frozenset()
+    stats_weeks: int = 104  # anonymous weekly totals older than this are deleted
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WellnessSettings:
-        """Read and check BACKCHECK_TIPS_*, BACKCHECK_FOLLOWUP_DAYS and BACKCHECK_ADMINS."""
+        """Read and check BACKCHECK_TIPS_*, BACKCHECK_FOLLOWUP_DAYS, BACKCHECK_ADMINS and
+        BACKCHECK_STATS_WEEKS."""
         env = os.environ if env is None else env
         tz = env.get("BACKCHECK_TIPS_TZ", "") or "Europe/Stockholm"
         try:
@@ -62,9 +64,13 @@ class WellnessSettings:
             raise ConfigError(f"BACKCHECK_FOLLOWUP_DAYS={raw_days!r}: expected a positive "
                               "number of days, e.g. 7")
         admins = parse_targets("BACKCHECK_ADMINS", env.get("BACKCHECK_ADMINS", ""))
+        weeks = (env.get("BACKCHECK_STATS_WEEKS", "") or "104").strip()
+        if not weeks.isdigit() or int(weeks) < 1:
+            raise ConfigError(f"BACKCHECK_STATS_WEEKS={weeks!r}: expected a whole number of "
+                              "weeks to keep the anonymous totals, e.g. 104")
         return cls(cron, tz, parse_targets("BACKCHECK_TIPS_TARGETS",
                                            env.get("BACKCHECK_TIPS_TARGETS", "")),
-                   days, frozenset(f"{p}:{i}" for p, i in admins))
+                   days, frozenset(f"{p}:{i}" for p, i in admins), int(weeks))
 
     def trigger(self) -> CronTrigger | None:
         """The tip schedule, or None when no schedule is set."""

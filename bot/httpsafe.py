@@ -23,6 +23,7 @@ from aiohttp import web
 MAX_BODY = 256 * 1024
 HEADER_TIMEOUT = 10.0  # seconds from connecting (or the last response) to a whole header
 BODY_TIMEOUT = 10.0  # seconds to receive a request's body
+LINGER = 1.0  # seconds the rest of a refused body is read (and dropped) before closing
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -48,7 +49,9 @@ def application(*, max_body: int = MAX_BODY, body_timeout: float | None = None
                 async with asyncio.timeout(timeout):
                     await request.read()  # kept by aiohttp: the handler reads it again
             except TimeoutError:
-                raise web.HTTPRequestTimeout() from None
+                timed_out = web.Response(status=408, text="request body too slow")
+                timed_out.force_close()  # the rest of the body will not be read
+                return timed_out
         return await handler(request)
 
     app = web.Application(client_max_size=max_body, middlewares=[read_body_in_time])
@@ -64,6 +67,8 @@ def runner(app: web.Application, *, header_timeout: float | None = None,
            **kwargs: Any) -> web.AppRunner:
     """An AppRunner that closes a connection which has not sent a whole request header
     within `header_timeout` seconds of connecting or of its last response (aiohttp's
-    keep-alive timer, which runs from the connection's start)."""
+    keep-alive timer, which runs from the connection's start), and after a refused
+    request reads what is left of its body for LINGER seconds at most."""
     timeout = HEADER_TIMEOUT if header_timeout is None else header_timeout
-    return web.AppRunner(app, access_log=None, keepalive_timeout=timeout, **kwargs)
+    return web.AppRunner(app, access_log=None, keepalive_timeout=timeout,
+                         lingering_time=LINGER, **kwargs)

@@ -39,7 +39,7 @@ from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import Locales, load_locales
-from bot.stores import MemoryStore, open_store
+from bot.stores import MemoryStore, open_sealed, open_store
 from bot.stores.base import Store
 from bot.types import Incoming, SessionKey
 from bot.wellness import stats
@@ -372,7 +372,7 @@ async def test_a_check_in_due_while_the_bot_was_down_is_sent_once_when_it_starts
         platform: str, content: tuple[Flow, Locales], tg_stub: BotApiStub,
         slack_stub: SlackStub, tmp_path: Path, unused_tcp_port: int) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    store = open_store(url)
+    store = open_sealed(url, SECRET_KEY)  # as the bot will open it
     eight_days_ago = Clock(dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
     key = (SessionKey("telegram", str(tg_stub.bot_id), "3101", "3101") if platform == "telegram"
            else SessionKey("slack", TEAM, "D0CAROL01", "U0CAROL01"))

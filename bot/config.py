@@ -22,6 +22,7 @@ from dotenv import dotenv_values, load_dotenv
 from platformdirs import user_data_dir
 
 from bot.errors import ConfigError
+from bot.keys import parse_keys
 
 REGIONS = ("SE", "GB", "US")
 LANGS = ("en", "sv")
@@ -111,8 +112,6 @@ def _store(raw: str) -> str:
 
 
 def _secret_keys(raw: str) -> str:
-    from bot.keys import parse_keys
-
     try:
         parse_keys(raw)
     except ValueError:

@@ -14,9 +14,12 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     BACKCHECK_ROOT=/app
+# Dependencies exactly as locked (versions and hashes, requirements.lock), then backcheck.
+COPY requirements.lock /tmp/requirements.lock
 COPY --from=build /wheels /wheels
-RUN pip install /wheels/*.whl \
- && rm -rf /wheels \
+RUN pip install --require-hashes -r /tmp/requirements.lock \
+ && pip install --no-deps /wheels/*.whl \
+ && rm -rf /wheels /tmp/requirements.lock \
  && useradd --system --uid 10001 --create-home --home-dir /home/backcheck backcheck
 WORKDIR /app
 COPY flows ./flows

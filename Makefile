@@ -4,14 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat chat-sv test lint bench graph clean
+# Dependencies are locked, with hashes: requirements.lock (what runs; the Dockerfile uses
+# it) and requirements-dev.lock (that plus the test and lint tools). `make lock` adds what
+# pyproject.toml newly asks for and keeps every other pin; `make lock UPGRADE=1` moves
+# every pin to the newest release allowed.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+COMPILE = $(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-find-links \
+	--strip-extras $(if $(UPGRADE),--upgrade)
 
-$(STAMP): pyproject.toml
+.PHONY: chat chat-sv test lint bench graph clean lock
+
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	@echo "Installing backcheck and its dependencies into $(VENV) (log: $(VENV)/install.log)..."
 	@$(BIN)/pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
-	@$(BIN)/pip install -q -e '.[dev]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK) >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/pip install -q --no-deps -e . >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
+
+lock:
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q pip-tools
+	$(COMPILE) -o $(LOCK) pyproject.toml
+	$(COMPILE) --extra dev -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
 
 chat: $(STAMP)
 	$(BIN)/backcheck chat $(ARGS)

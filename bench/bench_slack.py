@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from drive import SECRET_KEY
 from redis_server import free_port
 from slack_stub import TOKEN, Signer, SlackStub, command_form, fixture, interaction_form
 
@@ -109,7 +110,8 @@ async def start_bot(stub: SlackStub, tmp: Path) -> tuple[asyncio.subprocess.Proc
            if not k.startswith(("BACKCHECK_", "TELEGRAM_", "SLACK_"))}
     env.update(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.api_url,
                BACKCHECK_STORE=f"sqlite:///{tmp / 'slack.sqlite3'}",
-               BACKCHECK_LOG_LEVEL="WARNING", BACKCHECK_ENV_FILE=os.devnull)
+               BACKCHECK_LOG_LEVEL="WARNING", BACKCHECK_ENV_FILE=os.devnull,
+               BACKCHECK_SECRET_KEY=SECRET_KEY)
     log = open(tmp / "slack.log", "ab")  # noqa: SIM115 - the child writes to it until it ends
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "slack", "--host", "127.0.0.1", "--port", str(port),

@@ -198,7 +198,7 @@ class App:
             await self._save_lang(key, after.lang)
         if after is not None and after.done and not before.done:
             await stats.record_completion(self.store, level_of(self.flow, after.answers),
-                                          self.clock())
+                                          self.clock(), self.wellness.stats_weeks)
         for observer in self.observers:
             observer.turned(incoming, before if rec is not None else None, after)
         return notices + replies

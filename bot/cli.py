@@ -16,7 +16,8 @@ from bot.platforms import PLATFORMS
 
 # Modules that add their own subcommands with `register(subparsers)`: each platform's
 # CLI module first, then backcheck's own.
-PLUGINS = (*(p.cli for p in PLATFORMS), "bot.engine.lint", "bot.config", "bot.wellness.cli")
+PLUGINS = (*(p.cli for p in PLATFORMS), "bot.engine.lint", "bot.config", "bot.wellness.cli",
+           "bot.dsr")
 
 Handler = Callable[[argparse.Namespace], int]
 

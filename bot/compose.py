@@ -21,7 +21,7 @@ from bot.i18n import Locales, load_locales
 from bot.inflight import InFlight
 from bot.ops import Metrics
 from bot.platforms import PLATFORMS
-from bot.stores import open_store
+from bot.stores import open_sealed
 from bot.stores.base import Store
 from bot.wellness.settings import WellnessSettings
 
@@ -44,7 +44,7 @@ def build_app(settings: Settings, store: Store | None = None, *,
     return App(
         flow,
         locales,
-        store if store is not None else open_store(settings.store),
+        store if store is not None else open_sealed(settings.store, settings.secret_key),
         region=settings.region,
         default_lang=settings.default_lang,
         session_ttl=settings.session_ttl,

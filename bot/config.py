@@ -23,6 +23,7 @@ from bot import platforms
 from bot.engine.loader import LOCALES_DIR
 from bot.errors import ConfigError
 from bot.i18n import locale_langs
+from bot.keys import parse_keys
 from bot.variables import Bad, Var, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")
@@ -51,6 +52,14 @@ def _store(raw: str) -> str:
     return raw
 
 
+def _secret_keys(raw: str) -> str:
+    try:
+        parse_keys(raw)
+    except ValueError:
+        raise Bad from None
+    return raw
+
+
 def _flow(raw: str) -> str:
     if not Path(raw).is_file():
         raise Bad
@@ -76,6 +85,8 @@ def _admin_example() -> str:
 
 GENERAL: tuple[Var, ...] = (
     Var("BACKCHECK_STORE", "store", "memory://, sqlite:///path or redis://host:6379/0", _store),
+    Var("BACKCHECK_SECRET_KEY", "secret_key", "comma-separated keys made by `backcheck keys "
+        "new` (the first encrypts, all decrypt)", _secret_keys, secret=True),
     Var("BACKCHECK_SESSION_TTL", "session_ttl", "a positive number of seconds, e.g. 86400",
         seconds, default=86400.0),
     Var("BACKCHECK_REGION", "region", f"one of {', '.join(REGIONS)}", one_of(REGIONS),
@@ -106,6 +117,7 @@ class Settings:
     Immutable; `replace` makes a changed copy. Secrets are masked by `masked()`."""
 
     store: str
+    secret_key: str
     session_ttl: float
     region: str
     default_lang: str
@@ -289,6 +301,7 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
         "BACKCHECK_TIPS_TZ": w.tips_tz,
         "BACKCHECK_TIPS_TARGETS": ",".join(f"{p}:{i}" for p, i in w.tips_targets),
         "BACKCHECK_FOLLOWUP_DAYS": f"{w.followup_days:g}",
+        "BACKCHECK_STATS_WEEKS": str(w.stats_weeks),
     }
 
 

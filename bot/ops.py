@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot import httpsafe
 from bot.engine.flow import Flow
 from bot.engine.machine import State
 from bot.engine.triage import level_of
@@ -149,9 +150,9 @@ async def start_ops_server(app: App, host: str, port: int) -> web.AppRunner:
     """Serve /healthz and /metrics on host:port (port 0: any free port) for the modes that
     have no HTTP server of their own (Telegram polling, Slack Socket Mode). The caller
     awaits `runner.cleanup()` at shutdown."""
-    web_app = web.Application()
+    web_app = httpsafe.application()
     add_ops_routes(web_app, app)
-    runner = web.AppRunner(web_app, access_log=None)
+    runner = httpsafe.runner(web_app)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("health and metrics on http://%s:%d/healthz and /metrics", host, bound_port(runner))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,10 @@ class Platform:
     token_variable: str = ""
     user_id_example: str = ""  # for the message naming a bad BACKCHECK_ADMINS entry
     tip_target_example: str = ""  # for the message naming a bad BACKCHECK_TIPS_TARGETS entry
+    # `backcheck forget/export --user <name>:<rest>`: the person key (SessionKey.person())
+    # of the rest split at ":", given the settings; None when the rest has the wrong form.
+    person_of: Callable[[list[str], Any], str | None] | None = None
+    person_example: str = ""  # the forms person_of takes, for the message naming a bad one
 
     def is_user_id(self, text: str) -> bool:
         """Whether `text` has the form of one of this platform's user ids."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
+
+from bot.keys import log_id
 
 # What a person did: answered with a button or by typing, gave a command, or opened the bot.
 IncomingKind = Literal["answer", "text", "command", "start"]
@@ -38,8 +39,8 @@ class SessionKey:
         return f"{self.platform}:{self.workspace}:{self.user}"
 
     def hashed(self) -> str:
-        """A short pseudonymous id, the only form of a user id allowed in logs."""
-        return hashlib.sha256(self.person().encode()).hexdigest()[:12]
+        """A short keyed pseudonym of the person, the only form of a user id allowed in logs."""
+        return log_id(self.person())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
+from drive import SECRET_KEY
 from redis_server import RedisServer, RedisServerMissing
 from slack_stub import SVEN, SlackStub, assert_valid_blocks
 from telegram_stub import BotApiStub
@@ -16,6 +17,8 @@ from telegram_stub import BotApiStub
 def _no_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's `.env` (filled for docker compose, say) never leaks into a test."""
     monkeypatch.setenv("BACKCHECK_ENV_FILE", os.devnull)
+    # One fixed key (the bots refuse to start without one; no key file is made).
+    monkeypatch.setenv("BACKCHECK_SECRET_KEY", SECRET_KEY)
 
 
 # -- Redis: a real redis-server, never a fake ---------------------------------------------

@@ -42,6 +42,8 @@ from bot.types import SessionKey
 TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 BOT_ID = 7000000001
 SECRET = "load-test-secret_1"
+# BACKCHECK_SECRET_KEY of every bot the tests and benchmarks start (the bots need one).
+SECRET_KEY = "Zm9yLXRlc3RzLW9ubHktZG8tbm90LXVzZS1hbnl3aGU="
 ROOT = Path(__file__).resolve().parent.parent
 LOOK = "/help"  # shows the open question (or the finished menu) and changes nothing
 
@@ -400,7 +402,7 @@ def bot_env(stub: BotApiStub, store: str, **extra: str) -> dict[str, str]:
            if not k.startswith(("BACKCHECK_", "TELEGRAM_", "SLACK_"))}
     env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=stub.base_url,
                BACKCHECK_STORE=store, BACKCHECK_LOG_LEVEL="WARNING",
-               BACKCHECK_ENV_FILE=os.devnull, **extra)
+               BACKCHECK_ENV_FILE=os.devnull, BACKCHECK_SECRET_KEY=SECRET_KEY, **extra)
     return env
 
 

@@ -1,7 +1,9 @@
 """A real redis-server on a free 127.0.0.1 port, for tests and `bench/bench_stores.py`.
 
 It keeps an append-only file in its own temporary directory, so `stop()` then `start()`
-(same port) is a Redis restart that keeps the data, like a production restart.
+(same port) is a Redis restart that keeps the data, like a production restart. With
+`password` it demands one (--requirepass); with `tls` (a tests/tls.py Certs) it speaks
+only TLS on its port.
 """
 
 from __future__ import annotations
@@ -10,11 +12,16 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tls import Certs
 
 
 class RedisServerMissing(RuntimeError):
@@ -41,12 +48,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _answers_ping(port: int) -> bool:
+def _answers_ping(port: int, password: str | None = None, tls: Certs | None = None) -> bool:
     """True when a Redis on `port` answers PING with PONG (not LOADING or nothing)."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(64).startswith(b"+PONG")
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as raw:
+            s = raw
+            if tls is not None:
+                s = ssl.create_default_context(cafile=str(tls.ca)).wrap_socket(
+                    raw, server_hostname="localhost")
+            with s:  # the TLS socket owns the connection once wrapped: close it too
+                if password is not None:
+                    s.sendall(f"AUTH {password}\r\n".encode())
+                    if not s.recv(64).startswith(b"+OK"):
+                        return False
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
     except OSError:
         return False
 
@@ -54,7 +70,8 @@ def _answers_ping(port: int) -> bool:
 class RedisServer:
     """One redis-server process that can be stopped and started again on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, password: str | None = None, tls: Certs | None = None) -> None:
+        self.password, self.tls = password, tls
         self.executable = find_redis_server()
         self.dir = Path(tempfile.mkdtemp(prefix="backcheck-redis-"))
         self.port = free_port()
@@ -63,21 +80,35 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        """How a client reaches it: the password in the URL, rediss:// and the CA for TLS."""
+        auth = f":{self.password}@" if self.password is not None else ""
+        if self.tls is not None:
+            return f"rediss://{auth}localhost:{self.port}/0?ssl_ca_certs={self.tls.ca}"
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _options(self) -> list[str]:
+        port = ["--port", str(self.port)]
+        if self.tls is not None:
+            port = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
+                    str(self.tls.cert), "--tls-key-file", str(self.tls.key),
+                    "--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"]
+        if self.password is not None:
+            port += ["--requirepass", self.password]
+        return port
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the server (a new port if the first one was taken meanwhile, unless it has
         run before) and return once it answers PING."""
         for _ in range(3):
             self.proc = subprocess.Popen(
-                [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+                [self.executable, *self._options(), "--bind", "127.0.0.1",
                  "--dir", str(self.dir), "--save", "", "--appendonly", "yes",
                  "--appendfsync", "everysec", "--logfile", "redis.log"],
                 cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if _answers_ping(self.port):
+                if _answers_ping(self.port, self.password, self.tls):
                     self._has_run = True
                     return
                 time.sleep(0.02)

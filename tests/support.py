@@ -29,12 +29,6 @@ def pick(question: str, answers: Mapping[str, str]) -> str:
     return answers.get(question, DEFAULTS.get(question, "no"))
 
 
-def pick(question: str, answers: Mapping[str, str]) -> str:
-    """What the scripted patient answers to `question`: from `answers`, else DEFAULTS,
-    else "no". The one place tests decide an answer, so no test hard-codes the flow."""
-    return answers.get(question, DEFAULTS.get(question, "no"))
-
-
 @functools.cache
 def shipped() -> tuple[Flow, Locales]:
     """The shipped flow and locales, read once per test run."""

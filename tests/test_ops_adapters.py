@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from drive import SECRET_KEY
 from slack_stub import APP_TOKEN, Signer, SlackStub, command_form
 from slack_stub import TOKEN as SLACK_TOKEN
 from support import make_app
@@ -122,6 +123,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BACKCHECK_", "SLACK_", "TELEGRAM_"))}
     return {**env, "BACKCHECK_ENV_FILE": os.devnull, "BACKCHECK_STORE": "memory://",
+            "BACKCHECK_SECRET_KEY": SECRET_KEY,
             "BACKCHECK_SHUTDOWN_TIMEOUT": "10", **extra}
 
 

@@ -23,12 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drive import BotProcess, Person, Reader, WatchedStub, bot_env, lost, mostly_no, spawn
+from drive import (
+    SECRET_KEY,
+    BotProcess,
+    Person,
+    Reader,
+    WatchedStub,
+    bot_env,
+    lost,
+    mostly_no,
+    spawn,
+)
 from redis_server import RedisServer
 
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import load_locales
-from bot.stores import open_store
+from bot.stores import open_sealed
 from bot.stores.base import Store
 
 SERVER_ERROR = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
@@ -108,7 +118,7 @@ async def test_redis_stopped_and_restarted_mid_run_loses_no_answer(
 
     stats = await everyone_checks(crowd, outage)
     assert stats["errors"] > 0, "the outage was noticed: people were told to try again"
-    await verify(crowd, open_store(redis_server.url), reader)
+    await verify(crowd, open_sealed(redis_server.url, SECRET_KEY), reader)
 
 
 # -- the Bot API answers 500, 429 and slowly ------------------------------------------------
@@ -144,7 +154,7 @@ async def test_bot_api_errors_flood_control_and_slowness_lose_no_answer(
     statuses = Counter(c.status for c in stub.calls)
     assert statuses[500] and statuses[429], statuses
     assert stats["retries"] > 0, stats
-    await verify(crowd, open_store(url), reader)
+    await verify(crowd, open_sealed(url, SECRET_KEY), reader)
 
 
 # -- the bot is killed mid-check ----------------------------------------------------------
@@ -173,7 +183,7 @@ async def test_bot_killed_mid_check_and_restarted_resumes_with_nothing_lost(
     stats = await everyone_checks(crowd, crashes)
     assert kills == 2 and bots[0].proc.returncode == -9
     assert stats["no_reply"] > 0 or stats["looks"] > 0, "the crashes were felt"
-    await verify(crowd, open_store(url), reader)
+    await verify(crowd, open_sealed(url, SECRET_KEY), reader)
 
 
 # -- typing an answer again after "something went wrong" answers no unseen question ----

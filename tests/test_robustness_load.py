@@ -36,6 +36,7 @@ import aiohttp
 import pytest
 from drive import (
     SECRET,
+    SECRET_KEY,
     TOKEN,
     BotProcess,
     Person,
@@ -60,6 +61,7 @@ from bot.compose import build_app
 from bot.config import Settings
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import load_locales
+from bot.stores import open_sealed
 from bot.stores.redis import RedisStore
 
 PEOPLE = 1000
@@ -194,7 +196,7 @@ async def test_two_webhook_replica_processes_share_redis(
                             deliver=deliver, timeout=30) for i in range(40)]
             await asyncio.gather(*(p.check(mostly_no(p.rng, red_flag_yes=0.1))
                                    for p in crowd))
-        store = RedisStore(redis_url)
+        store = open_sealed(redis_url, SECRET_KEY)  # as the bots opened it
         try:
             assert await lost(crowd, store, reader.flow) == []
         finally:

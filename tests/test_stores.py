@@ -20,12 +20,15 @@ from redis_server import RedisServer
 from store_worker import answer_list, apply_all
 
 from bot.errors import CorruptRecord, StoreUnavailable, VersionConflict
+from bot.keys import Keyring, new_key
 from bot.stores import MemoryStore, Store, open_store
 from bot.stores.base import FOLLOWUP, PREFS, SESSION, STATS
 from bot.stores.redis import RedisStore
+from bot.stores.sealed import SealedStore
 from bot.stores.sqlite import SqliteStore
 
-BACKENDS = ["memory", "sqlite", "redis"]
+# Each store bare, and behind the SealedStore that encrypts it (as `build_app` opens it).
+BACKENDS = ["memory", "sqlite", "redis", "sealed-memory", "sealed-sqlite", "sealed-redis"]
 # The stores that keep bytes, which a bad disk or a hand edit can spoil (memory keeps objects).
 BYTE_BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "redis"])
 ALICE, BOB = "tg:bot:alice", "tg:bot:bob"
@@ -43,12 +46,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest
                 ) -> AsyncIterator[Store]:
-    if backend == "memory":
+    inner = backend.removeprefix("sealed-")
+    if inner == "memory":
         s: Store = MemoryStore()
-    elif backend == "sqlite":
+    elif inner == "sqlite":
         s = SqliteStore(tmp_path / "data" / "sessions.sqlite3")
     else:
         s = RedisStore(request.getfixturevalue("redis_url"))
+    if backend.startswith("sealed-"):
+        s = SealedStore(s, Keyring.from_text(new_key()))
     yield s
     await s.close()
 

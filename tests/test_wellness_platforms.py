@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from drive import SECRET_KEY
 from slack_stub import TEAM, SlackStub
 from slack_stub import TOKEN as SLACK_TOKEN
 from slack_stub import Shown as SlackShown
@@ -41,7 +42,7 @@ from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import Locales, load_locales
-from bot.stores import MemoryStore, open_store
+from bot.stores import MemoryStore, open_sealed, open_store
 from bot.stores.base import Store
 from bot.types import Incoming, SessionKey
 from bot.wellness import stats
@@ -202,6 +203,7 @@ def cli_env(tg_stub: BotApiStub, slack_stub: SlackStub, store: str, **extra: str
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BACKCHECK_", "SLACK_", "TELEGRAM_"))}
     return {**env, **ENV, "BACKCHECK_STORE": store, "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+            "BACKCHECK_SECRET_KEY": SECRET_KEY,
             "TELEGRAM_API_BASE_URL": tg_stub.base_url, "SLACK_BOT_TOKEN": SLACK_TOKEN,
             "SLACK_API_URL": slack_stub.api_url, **extra}
 
@@ -367,7 +369,7 @@ async def test_a_check_in_due_while_the_bot_was_down_is_sent_once_when_it_starts
         platform: str, content: tuple[Flow, Locales], tg_stub: BotApiStub,
         slack_stub: SlackStub, tmp_path: Path, unused_tcp_port: int) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    store = open_store(url)
+    store = open_sealed(url, SECRET_KEY)  # as the bot will open it
     eight_days_ago = Clock(dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
     key = (SessionKey("telegram", str(tg_stub.bot_id), "3101", "3101") if platform == "telegram"
            else SessionKey("slack", TEAM, "D0CAROL01", "U0CAROL01"))

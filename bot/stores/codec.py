@@ -6,12 +6,12 @@ its namespace and a short hash of its key, enough to correlate with other log li
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Any
 
 from bot.errors import CorruptRecord
+from bot.keys import log_id
 
 log = logging.getLogger("backcheck.stores")
 
@@ -33,8 +33,9 @@ def decode(raw: object) -> dict[str, Any] | None:
 
 
 def key_hash(key: str) -> str:
-    """A short pseudonymous form of a store key, the only form allowed in logs."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    """A short keyed pseudonym of a store key, the only form allowed in logs (behind the
+    sealed store the key is a pseudonym already)."""
+    return log_id(key)
 
 
 def dropped(backend: str, ns: str, key: str) -> CorruptRecord:

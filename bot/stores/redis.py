@@ -17,17 +17,20 @@ the next call, so the store recovers by itself when Redis is back.
 from __future__ import annotations
 
 import math
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from redis import Redis as SyncRedis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, ReadOnlyError, RedisError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.config import mask_url
 from bot.errors import ConfigError, StoreError, StoreUnavailable, VersionConflict
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
@@ -168,6 +171,41 @@ async def _translated() -> AsyncIterator[None]:
         raise StoreUnavailable(f"redis store: {type(exc).__name__}: {exc}") from exc
     except RedisError as exc:
         raise StoreError(f"redis store: {type(exc).__name__}: {exc}") from exc
+
+
+def check_login(url: str, timeout: float = TIMEOUT) -> None:
+    """Fail start-up with a ConfigError naming BACKCHECK_STORE (password masked) when Redis
+    refuses the password or its TLS certificate does not verify. A Redis that is merely
+    down is not an error here: the bot starts, /healthz says 503, and it recovers."""
+    try:
+        client = SyncRedis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError as exc:
+        raise ConfigError(f"BACKCHECK_STORE is not a usable Redis URL: {exc}") from exc
+    try:
+        client.ping()
+    except AuthenticationError as exc:
+        raise ConfigError(f"BACKCHECK_STORE={mask_url(url)}: Redis refused the login "
+                          f"(wrong or missing password): {exc}") from None
+    except RedisError as exc:
+        if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
+            raise ConfigError(f"BACKCHECK_STORE={mask_url(url)}: Redis wants a password: "
+                              "redis://:PASSWORD@host:6379/0") from None
+        if _tls_failure(exc):
+            raise ConfigError(f"BACKCHECK_STORE={mask_url(url)}: Redis's TLS certificate "
+                              "did not verify; name its CA with ?ssl_ca_certs=/path/ca.pem"
+                              ) from None
+    finally:
+        client.close()
+        client.connection_pool.disconnect()  # TLS sockets too, not left to the collector
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class RedisStore:

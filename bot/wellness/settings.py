@@ -36,10 +36,12 @@ class WellnessSettings:
     tips_tz: str = "Europe/Stockholm"
     tips_targets: tuple[tuple[str, str], ...] = ()
     followup_days: float = 7.0
+    stats_weeks: int = 104  # anonymous weekly totals older than this are deleted
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WellnessSettings:
-        """Read and check BACKCHECK_TIPS_* and BACKCHECK_FOLLOWUP_DAYS."""
+        """Read and check BACKCHECK_TIPS_*, BACKCHECK_FOLLOWUP_DAYS and
+        BACKCHECK_STATS_WEEKS."""
         env = os.environ if env is None else env
         tz = env.get("BACKCHECK_TIPS_TZ", "") or "Europe/Stockholm"
         try:
@@ -62,8 +64,13 @@ class WellnessSettings:
         if days <= 0:
             raise ConfigError(f"BACKCHECK_FOLLOWUP_DAYS={raw_days!r}: expected a positive "
                               "number of days, e.g. 7")
+        weeks = (env.get("BACKCHECK_STATS_WEEKS", "") or "104").strip()
+        if not weeks.isdigit() or int(weeks) < 1:
+            raise ConfigError(f"BACKCHECK_STATS_WEEKS={weeks!r}: expected a whole number of "
+                              "weeks to keep the anonymous totals, e.g. 104")
         return cls(cron, tz, parse_targets("BACKCHECK_TIPS_TARGETS",
-                                           env.get("BACKCHECK_TIPS_TARGETS", "")), days)
+                                           env.get("BACKCHECK_TIPS_TARGETS", "")),
+                   days, int(weeks))
 
     def trigger(self) -> CronTrigger | None:
         """The tip schedule, or None when no schedule is set."""

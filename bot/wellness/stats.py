@@ -1,7 +1,8 @@
 """Anonymous totals for wellness leads: completed checks per ISO week and level.
 
 Only counters are stored (`<year>-W<week>:<level>` -> n): no user id, no answer. Any
-count below 5 is shown as "<5" so no one can be singled out.
+count below 5 is shown as "<5" so no one can be singled out. Weeks older than
+BACKCHECK_STATS_WEEKS (default 104) are deleted when a new week's first count is made.
 """
 
 from __future__ import annotations
@@ -22,9 +23,20 @@ def week_of(ts: float) -> str:
     return f"{year}-W{week:02d}"
 
 
-async def record_completion(store: Store, level: str, now: float) -> None:
-    """Count one completed check."""
-    await store.incr(STATS, f"{week_of(now)}:{level}")
+async def record_completion(store: Store, level: str, now: float,
+                            keep_weeks: int = 104) -> None:
+    """Count one completed check; the first count of a week deletes the expired weeks."""
+    if await store.incr(STATS, f"{week_of(now)}:{level}") == 1:
+        await prune(store, now, keep_weeks)
+
+
+async def prune(store: Store, now: float, keep_weeks: int) -> int:
+    """Delete the totals of weeks more than `keep_weeks` weeks before `now`; how many."""
+    oldest = week_of(now - keep_weeks * 7 * 86400)
+    doomed = [key for key, _ in await store.scan(STATS) if key.partition(":")[0] < oldest]
+    for key in doomed:
+        await store.delete(STATS, key)
+    return len(doomed)
 
 
 async def totals(store: Store) -> dict[str, dict[str, int]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from bot.platform import Capabilities, Platform
 from bot.variables import NO_SPACE, Var, http_url, matching
@@ -20,8 +21,15 @@ def api_url(raw: str) -> str:
     return http_url(raw).rstrip("/") + "/"
 
 
+def person_of(parts: list[str], settings: Any) -> str | None:
+    """`slack:<team id>:<user id>` as the person key the adapter builds."""
+    return f"slack:{parts[0]}:{parts[1]}" if len(parts) == 2 and all(parts) else None
+
+
 PLATFORM = Platform(
     name="slack",
+    person_of=person_of,
+    person_example="slack:<team id>:<user id>",
     capabilities=Capabilities(can_edit=True, shared_chats=True, opens_private_chat=True,
                               can_follow_up=True, whispers=True),
     cli="bot.adapters.slack.serve",

@@ -25,6 +25,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot import httpsafe
 from bot.adapters.slack.bot import SlackBot
 from bot.adapters.slack.outbox import scheduler
 from bot.adapters.slack.transport import LOGGER, quiet_logger, web_client
@@ -63,7 +64,7 @@ def web_app(bot: SlackBot) -> web.Application:
         response = await bot.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    application = web.Application()
+    application = httpsafe.application()
     application.router.add_post(EVENTS_PATH, events)
     add_ops_routes(application, bot.app)
     return application
@@ -71,7 +72,7 @@ def web_app(bot: SlackBot) -> web.Application:
 
 async def start_http(bot: SlackBot, host: str, port: int) -> web.AppRunner:
     """Serve `web_app(bot)` on host:port (0: any free port); the caller cleans up the runner."""
-    runner = web.AppRunner(web_app(bot), access_log=None)
+    runner = httpsafe.runner(web_app(bot))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -88,7 +89,7 @@ async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHan
 
 def check_settings(settings: Settings) -> None:
     """Fail at start, naming the missing variable."""
-    settings.require("SLACK_BOT_TOKEN")
+    settings.require("SLACK_BOT_TOKEN", "BACKCHECK_SECRET_KEY")
     if not settings.get("slack_app_token"):
         try:
             settings.require("SLACK_SIGNING_SECRET")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from bot.platform import Capabilities, Platform
 from bot.variables import Var, http_url, matching
@@ -18,8 +19,21 @@ from bot.variables import Var, http_url, matching
 TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,64}")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
+def person_of(parts: list[str], settings: Any) -> str | None:
+    """`telegram:<user id>` (the bot's id is the first part of TELEGRAM_BOT_TOKEN) or
+    `telegram:<bot id>:<user id>` as the person key the adapter builds."""
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return f"telegram:{parts[0]}:{parts[1]}"
+    bot_id = str(settings.get("telegram_bot_token")).partition(":")[0]
+    if len(parts) == 1 and parts[0].isdigit() and bot_id:
+        return f"telegram:{bot_id}:{parts[0]}"
+    return None
+
+
 PLATFORM = Platform(
     name="telegram",
+    person_of=person_of,
+    person_example="telegram:<user id> (with TELEGRAM_BOT_TOKEN set), telegram:<bot id>:<user id>",
     capabilities=Capabilities(can_edit=True, shared_chats=True, can_follow_up=True),
     cli="bot.adapters.telegram.serve",
     variables=(

@@ -120,7 +120,7 @@ async def serve(app: App, settings: Settings, webhook: Webhook | None,
 def run(args: argparse.Namespace) -> int:
     """`backcheck telegram`: the exit code (ConfigError is reported by the CLI with 2)."""
     settings = Settings.from_env()  # checks the token's and the secret's form
-    settings.require("TELEGRAM_BOT_TOKEN")
+    settings.require("TELEGRAM_BOT_TOKEN", "BACKCHECK_SECRET_KEY")
     webhook = None
     if args.webhook_url:
         settings.require("TELEGRAM_WEBHOOK_SECRET")

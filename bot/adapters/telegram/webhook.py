@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot import httpsafe
 from bot.adapters.telegram.updates import readable
 from bot.app import App
 from bot.errors import ConfigError
@@ -70,7 +71,7 @@ class WebhookServer:
 
     def web_app(self) -> web.Application:
         """The routes: POST at the webhook path, GET /healthz and GET /metrics."""
-        web_app = web.Application()
+        web_app = httpsafe.application()
         web_app.router.add_post(self.webhook.path, self.receive)
         add_ops_routes(web_app, self.app)
         return web_app
@@ -92,7 +93,7 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen, then tell Telegram where to deliver (ConfigError if it refuses)."""
-        self.runner = web.AppRunner(self.web_app(), access_log=None)
+        self.runner = httpsafe.runner(self.web_app())
         await self.runner.setup()
         await web.TCPSite(self.runner, self.webhook.listen, self.webhook.port).start()
         try:

@@ -1,0 +1,74 @@
+"""Every port the bot listens on is served the same guarded way.
+
+- a body cap: a request body over MAX_BODY bytes is refused with 413 before it is read
+  whole (Telegram updates and Slack payloads are a few kilobytes);
+- read timeouts: a connection has HEADER_TIMEOUT seconds to send its request line and
+  headers, and a request BODY_TIMEOUT seconds to send its body (408), so a slow client
+  cannot hold connections open;
+- security headers on every response: nothing here is a page to frame, sniff, cache or
+  refer from.
+
+Adapters build their aiohttp servers with `application()` and `runner()` instead of
+`web.Application()` and `web.AppRunner()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+MAX_BODY = 256 * 1024
+HEADER_TIMEOUT = 10.0  # seconds from connecting (or the last response) to a whole header
+BODY_TIMEOUT = 10.0  # seconds to receive a request's body
+LINGER = 1.0  # seconds the rest of a refused body is read (and dropped) before closing
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Server": "backcheck",  # not aiohttp's and Python's versions
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def application(*, max_body: int = MAX_BODY, body_timeout: float | None = None
+                ) -> web.Application:
+    """An aiohttp application with the body cap, the body timeout and the headers."""
+    timeout = BODY_TIMEOUT if body_timeout is None else body_timeout
+
+    @web.middleware
+    async def read_body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(timeout):
+                    await request.read()  # kept by aiohttp: the handler reads it again
+            except TimeoutError:
+                timed_out = web.Response(status=408, text="request body too slow")
+                timed_out.force_close()  # the rest of the body will not be read
+                return timed_out
+        return await handler(request)
+
+    app = web.Application(client_max_size=max_body, middlewares=[read_body_in_time])
+    app.on_response_prepare.append(_add_headers)
+    return app
+
+
+async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(HEADERS)
+
+
+def runner(app: web.Application, *, header_timeout: float | None = None,
+           **kwargs: Any) -> web.AppRunner:
+    """An AppRunner that closes a connection which has not sent a whole request header
+    within `header_timeout` seconds of connecting or of its last response (aiohttp's
+    keep-alive timer, which runs from the connection's start), and after a refused
+    request reads what is left of its body for LINGER seconds at most."""
+    timeout = HEADER_TIMEOUT if header_timeout is None else header_timeout
+    return web.AppRunner(app, access_log=None, keepalive_timeout=timeout,
+                         lingering_time=LINGER, **kwargs)

@@ -1,4 +1,4 @@
-"""`backcheck` subcommands: chat, lint, graph, and one per platform adapter."""
+"""`backcheck` subcommands: chat, lint, graph, review, and one per platform adapter."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.logs import setup_logging
 
 # Modules that add their own subcommands with `register(subparsers)`.
 PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram",
-           "bot.adapters.slack_serve", "bot.config", "bot.wellness.cli")
+           "bot.adapters.slack_serve", "bot.config", "bot.wellness.cli", "bot.review.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

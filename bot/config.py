@@ -31,6 +31,7 @@ ENV_FILE = "BACKCHECK_ENV_FILE"  # where `.env` is read from (environment only)
 TELEGRAM_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,64}")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+HEX_VERSION = re.compile(r"[0-9a-f]{12,64}")
 NO_SPACE = re.compile(r"\S+")
 
 
@@ -140,6 +141,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("BACKCHECK_LOG_FORMAT", "log_format", "text or json", _one_of(("text", "json"))),
     Var("BACKCHECK_SHUTDOWN_TIMEOUT", "shutdown_timeout",
         "a positive number of seconds to finish updates in flight, e.g. 20", _seconds),
+    Var("BACKCHECK_SIGNED_VERSION", "signed_version", "the content version a clinician "
+        "signed off, 12-64 hex digits as `backcheck review` prints it", _matching(HEX_VERSION)),
     Var("BACKCHECK_ADMINS", "admins", "comma-separated platform:user-id, "
         "e.g. slack:U0123ABCD,telegram:123456789", _admins),
     Var("TELEGRAM_BOT_TOKEN", "telegram_bot_token", "the token from @BotFather, "
@@ -181,6 +184,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     admins: str = ""
     shutdown_timeout: float = 20.0
+    signed_version: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -311,12 +315,22 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def content_line(settings: Settings) -> str:
+    """The content version of what the bots load (see `backcheck review`)."""
+    from bot.review.version import running_content, short, version_of
+
+    version = short(version_of(running_content(settings)))
+    return f"# content version (flow, locales, tips): {version}"
+
+
 def _show(args: argparse.Namespace) -> int:
     path = env_file_path()
     print(f"# backcheck configuration (secrets masked); .env: "
           f"{path.resolve() if path.is_file() else 'none'}")
-    for line in describe(Settings.from_env()):
+    settings = Settings.from_env()
+    for line in describe(settings):
         print(line)
+    print(content_line(settings))
     return 0
 
 

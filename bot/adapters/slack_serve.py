@@ -30,6 +30,7 @@ from bot.config import Settings, port
 from bot.errors import ConfigError
 from bot.lifecycle import in_flight, run_until_signal, shutdown
 from bot.ops import start_ops_server
+from bot.review.version import check_signed
 from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.slack")
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     """`backcheck slack`: the exit code (ConfigError is reported by the CLI with 2)."""
     settings = Settings.from_env()
     check_settings(settings)
+    check_signed(settings)  # refuse content nobody signed off (BACKCHECK_SIGNED_VERSION)
     asyncio.run(serve(settings, args.host, args.port, args.metrics_port))
     return 0
 

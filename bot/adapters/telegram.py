@@ -64,6 +64,7 @@ from bot.config import Settings, port
 from bot.errors import ConfigError
 from bot.lifecycle import in_flight, run_until_signal, shutdown
 from bot.ops import record_error, start_ops_server
+from bot.review.version import check_signed
 from bot.types import Incoming, IncomingKind, Reply, SessionKey
 from bot.wellness.scheduler import running
 
@@ -373,6 +374,7 @@ def run(args: argparse.Namespace) -> int:
     """`backcheck telegram`: the exit code (ConfigError is reported by the CLI with 2)."""
     settings = Settings.from_env()  # checks the token's and the secret's form
     settings.require("TELEGRAM_BOT_TOKEN")
+    check_signed(settings)  # refuse content nobody signed off (BACKCHECK_SIGNED_VERSION)
     webhook = None
     if args.webhook_url:
         settings.require("TELEGRAM_WEBHOOK_SECRET")

@@ -52,10 +52,10 @@ def _purpose(review: Review) -> str:
          esc(sv.t(f"level.{level}.headline"))] for level in reversed(review.flow.levels)])
     first = table(["English", "Svenska"], [[esc(en.t("intro")), esc(sv.t("intro"))]],
                   "two texts")
-    inner = (tag("h3", "Intended use") + tag("p", esc(INTENDED_USE)) +
-             tag("h3", "Who it is for") + tag("p", esc(WHO_FOR)) +
-             tag("h3", "What it is not") + tag("p", esc(NOT_FOR)) +
-             tag("h3", "What the person reads first") + first +
+    purpose = table(["", ""], [[tag("strong", esc(k)), esc(v)] for k, v in (
+        ("Intended use", INTENDED_USE), ("Who it is for", WHO_FOR),
+        ("What it is not", NOT_FOR))], "meta")
+    inner = (purpose + tag("h3", "What the person reads first") + first +
              tag("h3", "The levels, most urgent first") + levels)
     return section("purpose", "1. What the check is for, and not for", inner)
 

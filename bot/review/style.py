@@ -13,7 +13,7 @@ body { margin: 0 auto; max-width: 1100px; padding: 0 24px 48px; }
 .bar { position: sticky; top: 0; background: #fff; border-bottom: 2px solid var(--ink);
        display: flex; justify-content: space-between; font-size: 9pt; padding: 6px 0;
        color: var(--muted); z-index: 2; }
-h1 { font-size: 20pt; margin: 18px 0 4px; }
+h1 { font-size: 20pt; margin: 12px 0 4px; }
 h2 { font-size: 14pt; margin: 28px 0 8px; padding-bottom: 3px; border-bottom: 1px solid var(--ink);
      break-after: avoid; }
 h3 { font-size: 11pt; margin: 16px 0 6px; break-after: avoid; }

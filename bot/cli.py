@@ -1,5 +1,5 @@
 """`backcheck` subcommands: one per platform (bot/platforms.py), lint and graph, config,
-and the wellness commands."""
+the wellness commands, the operator commands and the clinician's review."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.platforms import PLATFORMS
 # Modules that add their own subcommands with `register(subparsers)`: each platform's
 # CLI module first, then backcheck's own.
 PLUGINS = (*(p.cli for p in PLATFORMS), "bot.engine.lint", "bot.config", "bot.wellness.cli",
-           "bot.dsr")
+           "bot.dsr", "bot.review.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

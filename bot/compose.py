@@ -21,6 +21,7 @@ from bot.i18n import Locales, load_locales
 from bot.inflight import InFlight
 from bot.ops import Metrics
 from bot.platforms import PLATFORMS
+from bot.review.version import check_signed
 from bot.stores import open_sealed
 from bot.stores.base import Store
 from bot.wellness.settings import WellnessSettings
@@ -38,6 +39,7 @@ def build_app(settings: Settings, store: Store | None = None, *,
               clock: Callable[[], float] = time.time) -> App:
     """The App for these settings, with its metrics and in-flight tracker. `store`,
     `wellness` and `content` (flow, locales) default to what the settings name."""
+    check_signed(settings)  # content nobody signed off never reaches people
     flow, locales = content if content is not None else load_content(settings)
     tracker = InFlight()
     metrics = Metrics(flow, tracker)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,15 @@ from bot.engine.loader import LOCALES_DIR
 from bot.errors import ConfigError
 from bot.i18n import locale_langs
 from bot.keys import parse_keys
-from bot.variables import Bad, Var, one_of, seconds
+from bot.review.version import running_content, short, version_of
+from bot.variables import Bad, Var, matching, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")
 LANGS = locale_langs(LOCALES_DIR)  # one per locale file: adding sv.yaml adds Swedish
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ENV_FILE = "BACKCHECK_ENV_FILE"  # where `.env` is read from (environment only)
+
+HEX_VERSION = re.compile(r"[0-9a-f]{12,64}")
 
 
 def default_store_url() -> str:
@@ -101,6 +105,8 @@ GENERAL: tuple[Var, ...] = (
     Var("BACKCHECK_SHUTDOWN_TIMEOUT", "shutdown_timeout",
         "a positive number of seconds to finish updates in flight, e.g. 20", seconds,
         default=20.0),
+    Var("BACKCHECK_SIGNED_VERSION", "signed_version", "the content version a clinician "
+        "signed off, 12-64 hex digits as `backcheck review` prints it", matching(HEX_VERSION)),
     Var("BACKCHECK_ADMINS", "admins", "comma-separated platform:user-id, "
         f"e.g. {_admin_example()}", parse_admins, default=frozenset()),
 )
@@ -126,6 +132,7 @@ class Settings:
     log_format: str
     shutdown_timeout: float
     admins: frozenset[str]
+    signed_version: str
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(BY_FIELD)
@@ -305,12 +312,20 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def content_line(settings: Settings) -> str:
+    """The content version of what the bots load (see `backcheck review`)."""
+    version = short(version_of(running_content(settings)))
+    return f"# content version (flow, locales, tips): {version}"
+
+
 def _show(args: argparse.Namespace) -> int:
     path = env_file_path()
     print(f"# backcheck configuration (secrets masked); .env: "
           f"{path.resolve() if path.is_file() else 'none'}")
-    for line in describe(Settings.from_env()):
+    settings = Settings.from_env()
+    for line in describe(settings):
         print(line)
+    print(content_line(settings))
     return 0
 
 

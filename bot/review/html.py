@@ -1,0 +1,139 @@
+"""The review page: one self-contained HTML file (inline CSS and SVG, nothing fetched),
+every text escaped, with the content version on every printed page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from bot.review import graph, sections
+from bot.review.content import LANGS, Review
+from bot.review.hazards import HazardLog
+from bot.review.markup import esc, items, section, table, tag
+from bot.review.style import CSS, page_css
+from bot.review.version import short
+
+INTENDED_USE = (
+    "The check asks a person a fixed series of short questions in a chat (a chat app, a web "
+    "page or a terminal) and tells them how urgently to seek care, what their symptoms may fit, "
+    "and what helps now. Every question, rule and sentence is data in the files hashed "
+    "below; nothing else decides a result.")
+WHO_FOR = (
+    "Adults with the symptoms the flow is about, typically staff of a workplace or patients "
+    "of a clinic that offers the bot, in English or Swedish. It is not for children, for "
+    "someone who is already being treated for these symptoms and has been told what to "
+    "watch for, or for use by a third party on someone else's behalf.")
+NOT_FOR = (
+    "It is not a diagnosis and does not replace a clinician. It never says “you have”; it "
+    "names conditions the symptoms may fit. It does not treat, prescribe or book care. "
+    "Red flags are asked first and end the check at once with an emergency level.")
+
+
+def _cover(review: Review) -> str:
+    flow, version = review.flow, review.version
+    files = [f"{name} (sha256 {short(hashlib.sha256(path.read_bytes()).hexdigest())})"
+             for name, path in review.content.files()]
+    meta = table(["", ""], [
+        ["flow", tag("code", esc(flow.id)) + esc(f" — {review.content.files()[0][0]}")],
+        ["content version", tag("strong", tag("code", esc(short(version))))
+         + tag("div", tag("code", esc(version)), "muted")],
+        ["files in the version", "<br>".join(esc(f) for f in files)],
+        ["made", esc(dt.date.today().isoformat() + " by backcheck review")],
+    ], "meta")
+    return (tag("h1", esc(f"Clinical review pack: {flow.id}")) +
+            tag("p", esc("Every question the check asks, every decision it makes and every "
+                         "sentence it can say, for a clinician's sign-off."), "lead") + meta)
+
+
+def _purpose(review: Review) -> str:
+    en, sv = review.tr("en"), review.tr("sv")
+    levels = table(["level", "English headline (SE)", "Svenska (SE)"], [
+        [tag("code", esc(level)), esc(en.t(f"level.{level}.headline")),
+         esc(sv.t(f"level.{level}.headline"))] for level in reversed(review.flow.levels)])
+    first = table(["English", "Svenska"], [[esc(en.t("intro")), esc(sv.t("intro"))]],
+                  "two texts")
+    purpose = table(["", ""], [[tag("strong", esc(k)), esc(v)] for k, v in (
+        ("Intended use", INTENDED_USE), ("Who it is for", WHO_FOR),
+        ("What it is not", NOT_FOR))], "meta")
+    inner = (purpose + tag("h3", "What the person reads first") + first +
+             tag("h3", "The levels, most urgent first") + levels)
+    return section("purpose", "1. What the check is for, and not for", inner)
+
+
+def _picture(review: Review) -> str:
+    note = tag("p", esc("Each box is a question (its id and short English wording); red "
+                        "boxes are red flags. Edges carry the answers or the condition that "
+                        "takes them; a “result” box names the levels the rules in part 4 can "
+                        "set there (red: from the exit level up)."), "muted")
+    return section("graph", "2. The flow as a picture",
+                   note + graph.svg(review.flow, review.tr("en"), review.ends()),
+                   "pagebreak graph")
+
+
+def _side_by_side(review: Review, keys: list[str], head: str) -> str:
+    trs = [review.tr(lang) for lang in LANGS]
+    return table([head, "English", "Svenska"], [
+        [tag("code", esc(key)), *(esc(tr.t(key)) for tr in trs)] for key in keys], "texts")
+
+
+def _texts(review: Review) -> str:
+    en = review.tr("en")
+    faq = [k for i in range(1, 100) for k in (f"faq.q{i}", f"faq.a{i}") if en.has(f"faq.q{i}")]
+    sources = [tr.words("sources") for tr in (review.tr(lang) for lang in LANGS)]
+    inner = (tag("h3", "Questions & answers (FAQ)") + _side_by_side(review, faq, "key") +
+             tag("h3", "Tips for wellness channels, in the order they are posted") +
+             _side_by_side(review, [f"tips.{t}" for t in review.tips], "tip") +
+             tag("h3", "Sources") + table(["English", "Svenska"], [
+                 [items(sources[0]), items(sources[1] if len(sources) > 1 else [])]], "two"))
+    return section("texts", "7. FAQ, tips and sources", inner)
+
+
+def _hazards(review: Review) -> str:
+    log = review.hazards
+    problems = tag("div", tag("strong", "References that do not resolve: ") +
+                   items(log.problems), "warn") if log.problems else ""
+    rows = [[tag("code", esc(h.id)), esc(h.hazard), esc(h.cause), esc(h.effect),
+             esc(h.control), "<br>".join(_reference(log, h.id, r) for r in h.verified_by)]
+            for h in log.hazards]
+    intro = tag("p", esc(f"From {log.path}: each hazard, its cause and effect, the control "
+                         "that prevents it, and the invariant (proved in part 5) or test "
+                         "that verifies the control."))
+    return section("hazards", "8. Hazard log", intro + problems + table(
+        ["id", "hazard", "cause", "effect", "control", "verified by"], rows, "hazards"),
+        "pagebreak")
+
+
+def _reference(log: HazardLog, hazard: str, ref: str) -> str:
+    if (hazard, ref) in log.unresolved:
+        return tag("code", esc(ref), "bad") + tag("span", esc(" (unresolved)"), "bad")
+    mark = "invariant, proved" if "::" not in ref else "test"
+    return tag("code", esc(ref)) + tag("span", esc(f" ({mark})"), "muted")
+
+
+def _signoff(review: Review) -> str:
+    version = short(review.version)
+    statement = tag("p", esc(
+        f"I have reviewed every question, rule, result text and the hazard log of flow "
+        f"“{review.flow.id}”, content version {version}, and approve it for use. Deployed "
+        f"bots run only this content when BACKCHECK_SIGNED_VERSION={version} is set."))
+    rows = [[esc(label), ""] for label in ("Reviewer name", "Role and registration number",
+                                           "Organisation", "Date", "Signature")]
+    rows.insert(3, [esc("Decision"), esc("☐ approved   ☐ approved with the changes noted   "
+                                         "☐ not approved")])
+    rows.append([esc("Content version"), tag("code", esc(review.version))])
+    return section("signoff", "9. Sign-off", statement + table(["", ""], rows, "sign"))
+
+
+def page(review: Review, diff_html: str = "") -> str:
+    """The whole review page as one HTML document."""
+    version = short(review.version)
+    bar = tag("div", tag("span", esc(f"backcheck clinical review · flow {review.flow.id}")) +
+              tag("span", esc(f"content version {version}")), "bar")
+    parts = [_cover(review), _purpose(review), _picture(review), sections.questions(review),
+             sections.rules(review), sections.invariants(review), sections.results(review),
+             _texts(review), _hazards(review), diff_html, _signoff(review)]
+    head = (tag("title", esc(f"Clinical review: {review.flow.id} {version}")) +
+            '<meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
+            tag("style", CSS + page_css(review.flow.id, version)))
+    return "<!doctype html>\n" + tag("html", tag("head", head) + tag("body", bar + "".join(parts)),
+                                     lang="en") + "\n"

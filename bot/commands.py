@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.engine.machine import normalize
+from bot.engine.machine import normalize, words
 from bot.i18n import Locales
 from bot.types import Incoming
 
@@ -90,15 +90,15 @@ def parse_text(text: str, locales: Locales) -> Command | None:
     said = normalize(text)
     first, _, rest = said.partition(" ")
     for lang in locales.langs:
-        if said in _words(locales, f"words.lang_{lang}"):
+        if said in words(locales, f"words.lang_{lang}"):
             return Command("language", lang)
     for spec in REGISTRY:
         if not spec.person:
             continue
-        words = _words(locales, f"words.{spec.name}")
-        if said in words:
+        said_as = words(locales, f"words.{spec.name}")
+        if said in said_as:
             return Command(spec.name)
-        if spec.name == "language" and first in words and rest in locales.langs:
+        if spec.name == "language" and first in said_as and rest in locales.langs:
             return Command("language", rest)
     return None
 
@@ -125,13 +125,3 @@ def names() -> tuple[str, ...]:
         if spec.person:
             found += [spec.name, *spec.aliases, *([spec.shown_as] if spec.shown_as else [])]
     return tuple(found)
-
-
-def _words(locales: Locales, key: str) -> frozenset[str]:
-    """Every language's words for `key`, normalized; remembered per Locales."""
-    memo_key = ("command-words", key)
-    if memo_key not in locales.memo:
-        locales.memo[memo_key] = frozenset(
-            normalize(w) for ws in locales.words_everywhere(key).values() for w in ws)
-    words: frozenset[str] = locales.memo[memo_key]
-    return words

@@ -117,14 +117,6 @@ def app(content: tuple[Flow, Locales], clock: Clock) -> App:
 
 
 @pytest.fixture
-async def tg_stub() -> AsyncIterator[BotApiStub]:
-    server = BotApiStub(TG_TOKEN, username=BOT)
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 def clean_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """At the end: no error and no traceback was logged."""
     caplog.set_level(logging.INFO)

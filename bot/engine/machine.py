@@ -191,7 +191,7 @@ def normalize(text: str) -> str:
     return _PUNCT.sub(" ", text.lower()).strip().lstrip("/").strip()
 
 
-def _words(locales: Locales, key: str) -> frozenset[str]:
+def words(locales: Locales, key: str) -> frozenset[str]:
     """Every language's words for `key`, normalized; remembered per Locales."""
     memo_key = ("words", key)
     if memo_key not in locales.memo:
@@ -221,6 +221,6 @@ def match_answer(text: str, node: Node, locales: Locales) -> str | None:
         return ids[int(said) - 1]
     for option in node.options:
         if (said == option.id or said in _labels(locales, option.label)
-                or said in _words(locales, f"words.{option.id}")):
+                or said in words(locales, f"words.{option.id}")):
             return option.id
     return None

@@ -14,7 +14,8 @@ from bot.logs import setup_logging
 
 # Modules that add their own subcommands with `register(subparsers)`.
 PLUGINS = ("bot.adapters.console", "bot.engine.lint", "bot.adapters.telegram",
-           "bot.adapters.slack_serve", "bot.config", "bot.wellness.cli")
+           "bot.adapters.slack_serve", "bot.adapters.web.serve", "bot.config",
+           "bot.wellness.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

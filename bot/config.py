@@ -298,6 +298,7 @@ def describe(settings: Settings, env: Mapping[str, str] | None = None) -> list[s
 
 def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
     """The effective settings other modules read (and validate) themselves, by variable."""
+    from bot.adapters.web.settings import WebSettings
     from bot.engine.loader import ROOT
     from bot.wellness.settings import WellnessSettings
 
@@ -308,6 +309,7 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
         "BACKCHECK_TIPS_TZ": w.tips_tz,
         "BACKCHECK_TIPS_TARGETS": ",".join(f"{p}:{i}" for p, i in w.tips_targets),
         "BACKCHECK_FOLLOWUP_DAYS": f"{w.followup_days:g}",
+        **WebSettings.from_env(env).described(),
     }
 
 

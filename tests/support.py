@@ -19,7 +19,7 @@ from bot.stores.base import Store
 from bot.wellness.settings import WellnessSettings
 
 # What a patient with no symptom beyond back pain and tingling answers by default.
-DEFAULTS = {"duration": "under_1_week"}
+DEFAULTS = {"duration": "under_1_week", "trend": "better"}
 
 
 @functools.cache

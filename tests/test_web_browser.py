@@ -287,6 +287,29 @@ async def test_the_language_switch_asks_the_same_question_in_swedish(
     await context.close()
 
 
+async def test_delete_my_answers_forgets_the_check_and_a_new_one_can_start(
+        site: Site, browser: Browser) -> None:
+    context, page, problems = await new_page(browser)
+    await page.goto(site.bot + "/")
+    await answer_all(page, stop_after=2)
+    before = {c["name"]: c["value"] for c in await context.cookies()}
+    await page.click('#menu button[data-command="forget"]')
+    start_again = page.locator("#choices button.action")
+    await start_again.wait_for()
+    assert await start_again.evaluate("b => b === document.activeElement")
+    assert "backcheck_session" not in {c["name"] for c in await context.cookies()}
+    shown = await page.locator(TURN).count()
+    await start_again.click()
+    await next_turn(page, shown)
+    assert await page.eval_on_selector("#progress", "p => p.value") == 0  # question 1 again
+    after = {c["name"]: c["value"] for c in await context.cookies()}
+    assert after["backcheck_session"] != before["backcheck_session"]
+    assert await page.locator("#log .question").last.get_attribute("data-question") == (
+        await current_question(page))
+    assert problems == []
+    await context.close()
+
+
 # -- the widget ----------------------------------------------------------------------------
 
 
@@ -301,6 +324,20 @@ async def test_the_widget_on_a_listed_origin_opens_the_check_in_swedish(
     frame = page.frame_locator("#backcheck-panel iframe")
     await frame.locator("#choices button:not([disabled])").first.wait_for()
     inner = next(f for f in page.frames if f.url.startswith(site.bot + "/?embed=1"))
+    first = await current_question(inner)
+    await answer_all(inner, stop_after=1)
+    second = await current_question(inner)
+    # The host page reloaded: the widget's frame resumes the same check (its session id
+    # is kept for the tab, as a cookie in a third-party frame would not be).
+    await page.reload()
+    await page.locator("button.backcheck-open").click()
+    await frame.locator("#choices button:not([disabled])").first.wait_for()
+    inner = next(f for f in page.frames if f.url.startswith(site.bot + "/?embed=1"))
+    assert await current_question(inner) == second
+    shown = await inner.locator(TURN).count()
+    await inner.click('#menu button[data-command="restart"]')
+    await next_turn(inner, shown)
+    assert await current_question(inner) == first
     assert await answer_all(inner, EMERGENCY) == ["cold_pale_foot"]
     assert "Ring 112" in await headline(inner)
     await page.click("#backcheck-panel .backcheck-close")

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat chat-sv test lint bench graph clean
+.PHONY: chat chat-sv web test lint bench graph clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -18,6 +18,9 @@ chat: $(STAMP)
 
 chat-sv: $(STAMP)
 	$(BIN)/backcheck chat --lang sv $(ARGS)
+
+web: $(STAMP)
+	$(BIN)/backcheck web --host 127.0.0.1 --port 8080 $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/backcheck lint

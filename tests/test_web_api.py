@@ -366,6 +366,8 @@ async def test_the_page_has_a_strict_csp_and_only_listed_origins_may_frame_it(
         assert not re.search(r"<style|\sstyle=|\son[a-z]+=", html)
         async with http.get(base + "/widget.js") as resp:
             assert resp.headers["Content-Type"].startswith("text/javascript")
+        async with http.get(base + "/nothing-here") as resp:
+            assert resp.status == 404 and resp.headers["X-Content-Type-Options"] == "nosniff"
 
 
 async def test_cors_answers_listed_origins_only(served: tuple[WebChat, str]) -> None:

@@ -109,6 +109,8 @@ class WebChat:
             response = await handler(request)
         except web.HTTPException as exc:
             if not request.path.startswith("/api/"):
+                exc.headers.setdefault("X-Content-Type-Options", "nosniff")
+                exc.headers.setdefault("Content-Security-Policy", API_CSP)
                 raise
             code = "too_large" if exc.status == 413 else "bad_request"
             response = self.error(code, self.lang_of(request), status=exc.status)

@@ -13,7 +13,7 @@ DEV_LOCK := requirements-dev.lock
 COMPILE = $(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras $(if $(UPGRADE),--upgrade)
 
-.PHONY: chat chat-sv test lint bench graph clean lock
+.PHONY: chat chat-sv web test lint bench graph clean lock
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -34,6 +34,9 @@ chat: $(STAMP)
 
 chat-sv: $(STAMP)
 	$(BIN)/backcheck chat --lang sv $(ARGS)
+
+web: $(STAMP)
+	$(BIN)/backcheck web --host 127.0.0.1 --port 8080 $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/backcheck lint

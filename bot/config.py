@@ -298,6 +298,7 @@ def describe(settings: Settings, env: Mapping[str, str] | None = None) -> list[s
 
 def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
     """The effective settings other modules read (and validate) themselves, by variable."""
+    from bot.adapters.web.settings import WebSettings
     from bot.engine.loader import ROOT
     from bot.wellness.settings import WellnessSettings
 

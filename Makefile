@@ -35,8 +35,15 @@ chat: $(STAMP)
 chat-sv: $(STAMP)
 	$(BIN)/backcheck chat --lang sv $(ARGS)
 
+# `make web` is a try-out on this machine: the key is BACKCHECK_SECRET_KEY from the
+# environment or .env, else the terminal's own key file (the one `make chat` uses).
+LOCAL_KEY := import os; from bot.config import load_env_file; \
+	from bot.keys import key_file, read_or_create; load_env_file(); \
+	print(os.environ.get("BACKCHECK_SECRET_KEY", "").strip() or read_or_create(key_file()))
+
 web: $(STAMP)
-	$(BIN)/backcheck web --host 127.0.0.1 --port 8080 $(ARGS)
+	BACKCHECK_SECRET_KEY="$$($(BIN)/python -c '$(LOCAL_KEY)')" \
+		$(BIN)/backcheck web --host 127.0.0.1 --port 8080 $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/backcheck lint

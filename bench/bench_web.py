@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from drive import SECRET_KEY
 from redis_server import free_port
+from support import pick
 
 from bench.common import ROOT, cpu_seconds, median, percentile, script_main
 
 FULL = {"browsers": 200, "turns_per_browser": 10, "repeats": 2}
 QUICK = {"browsers": 10, "turns_per_browser": 3, "repeats": 1}
-DEFAULTS = {"duration": "under_1_week", "trend": "better"}
 BARE_REPLY = json.dumps({"lang": "en", "messages": [{"type": "question", "id": "q", "token": "t",
                          "buttons": [{"kind": "answer", "id": "no", "label": "No"}]}]})
 
@@ -82,7 +83,7 @@ class Browser:
         ids = [b["id"] for b in self.offer["buttons"]]
         if self.offer.get("type") != "question":
             return {"command": "restart", "token": self.offer.get("token"), "lang": "en"}
-        wanted = DEFAULTS.get(self.offer.get("id", ""), "no")
+        wanted = pick(self.offer.get("id", ""), {})
         return {"answer": wanted if wanted in ids else ids[0], "token": self.offer["token"],
                 "lang": "en"}
 
@@ -141,6 +142,7 @@ async def run_async(settings: dict[str, int]) -> dict[str, Any]:
         log = Path(tmp) / "web.log"
         env.update(BACKCHECK_STORE=f"sqlite:///{Path(tmp) / 'web.sqlite3'}",
                    BACKCHECK_LOG_LEVEL="WARNING", BACKCHECK_ENV_FILE=os.devnull,
+                   BACKCHECK_SECRET_KEY=SECRET_KEY,
                    BACKCHECK_WEB_SESSION_RATE="1000000", BACKCHECK_WEB_ADDRESS_RATE="1000000000")
         web_port, bare_port = free_port(), free_port()
         web = await spawn(["-m", "bot.cli", "web", "--host", "127.0.0.1", "--port",

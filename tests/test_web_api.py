@@ -11,16 +11,19 @@ from typing import Any
 
 import aiohttp
 import pytest
-from support import DEFAULTS, make_app
+from support import make_app, pick
 
+from bot import httpsafe
 from bot.adapters.web import inbound, render
 from bot.adapters.web.limits import Buckets
 from bot.adapters.web.serve import COOKIE, HEADER, WebChat, page_csp, start
 from bot.adapters.web.settings import WebSettings
 from bot.cli import main
+from bot.config import Settings, describe
 from bot.errors import ConfigError
 from bot.ops import bound_port
 from bot.stores import open_store
+from bot.stores.base import SESSION
 from bot.types import Button, Incoming, Outcome, Reply
 
 KEY = inbound.session_key("s" * 43)
@@ -148,6 +151,17 @@ def test_a_wrong_web_setting_stops_backcheck_web_with_one_line(
     assert err.startswith("backcheck: BACKCHECK_WEB_ORIGINS") and err.count("\n") == 1
 
 
+def test_backcheck_config_shows_the_web_settings() -> None:
+    env = {"BACKCHECK_WEB_ORIGINS": "https://a.example.org", "BACKCHECK_WEB_TRUST_PROXY": "yes"}
+    lines = describe(Settings.from_env(env), env)
+    assert "BACKCHECK_WEB_ORIGINS=https://a.example.org  # environment" in lines
+    assert "BACKCHECK_WEB_TRUST_PROXY=true  # environment" in lines
+    assert "BACKCHECK_WEB_SECURE_COOKIE=auto  # default" in lines
+    assert "BACKCHECK_WEB_MAX_BODY=8192  # default" in lines
+    assert WebSettings.of(Settings.from_env(env)) == WebSettings(
+        origins=("https://a.example.org",), trust_proxy=True)
+
+
 def test_buckets_allow_a_minute_of_requests_then_refill() -> None:
     now = [0.0]
     buckets = Buckets(3, clock=lambda: now[0])
@@ -182,7 +196,9 @@ class Api:
             self.last = with_buttons[-1] if with_buttons else self.last
         return resp.status, out
 
-    async def answer(self, option: str) -> tuple[int, JSON]:
+    async def answer(self, option: str | None = None) -> tuple[int, JSON]:
+        """Press `option`, or what the scripted patient answers (support.pick)."""
+        option = option or pick(self.last["id"], {})
         return await self.post({"answer": option, "token": self.last["token"], "lang": "en"})
 
 
@@ -231,7 +247,7 @@ async def test_a_whole_check_over_the_api_ends_in_self_care_and_forget_deletes_i
         if api.last["type"] == "outcome":
             break
         ids = [b["id"] for b in api.last["buttons"]]
-        wanted = DEFAULTS.get(api.last["id"], "no")
+        wanted = pick(api.last["id"], {})
         status, _ = await api.answer(wanted if wanted in ids else ids[0])
         assert status == 200
     assert api.last["level"] == "self_care"
@@ -256,7 +272,7 @@ async def test_a_reload_and_a_restarted_bot_resume_the_check(tmp_path: Path) -> 
                 _, body = await client.get("/api/state")
                 client.last = body["messages"][-1]
                 for _ in range(steps):
-                    await client.answer("no")
+                    await client.answer()
                 return client.last
         finally:
             await runner.cleanup()
@@ -282,7 +298,7 @@ async def test_bad_requests_get_a_clear_error_and_lose_nothing(
     assert (got_status, error["error"]) == (status, code) and error["message"]
     _, state = await api.get("/api/state")
     assert state["messages"][-1]["id"] == first["id"]
-    await api.answer("no")
+    await api.answer()
     assert api.last["progress"][0] == 2
 
 
@@ -309,7 +325,8 @@ async def test_the_widget_holds_its_session_in_a_header(served: tuple[WebChat, s
         session = body["session"]
         assert inbound.valid_session(session)
         client.last = body["messages"][-1]
-        status, _ = await client.post({"answer": "no", "token": client.last["token"]},
+        status, _ = await client.post({"answer": pick(client.last["id"], {}),
+                                       "token": client.last["token"]},
                                       headers={HEADER: session})
         assert status == 200 and client.last["progress"][0] == 2
         _, again = await client.get("/api/state", headers={HEADER: session})
@@ -319,7 +336,7 @@ async def test_the_widget_holds_its_session_in_a_header(served: tuple[WebChat, s
 async def test_a_body_over_the_cap_is_refused(api: Api) -> None:
     status, body = await api.post({"text": "x" * 5000})
     assert (status, body["error"]) == (413, "too_large") and body["message"]
-    await api.answer("no")
+    await api.answer()
     assert api.last["progress"][0] == 2
 
 
@@ -390,7 +407,7 @@ async def test_cors_answers_listed_origins_only(served: tuple[WebChat, str]) -> 
 
 
 async def test_health_and_metrics_are_served_and_count_web_turns(api: Api) -> None:
-    await api.answer("no")
+    await api.answer()
     async with api.http.get(api.base + "/healthz") as resp:
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
     async with api.http.get(api.base + "/metrics") as resp:
@@ -404,9 +421,49 @@ async def test_no_address_and_no_session_id_reach_the_logs(
         client = Api(served[1], http)
         _, body = await client.get("/api/state")
         client.last = body["messages"][-1]
-        await client.answer("no")
+        await client.answer()
         session = next(c.value for c in http.cookie_jar if c.key == COOKIE)
     logged = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
     assert "update handled" in logged
     assert "127.0.0.1" not in logged.replace("listening on http://127.0.0.1", "")
     assert session not in logged
+
+
+async def test_the_page_may_be_framed_by_listed_origins_and_nothing_else_by_anyone(
+        served: tuple[WebChat, str]) -> None:
+    """httpsafe's headers everywhere, except that the page keeps its own policy (its
+    frame-ancestors name the listed sites) and so gets no X-Frame-Options: DENY."""
+    _, base = served
+    async with aiohttp.ClientSession() as http:
+        for path in ("/", "/?embed=1&lang=sv"):
+            async with http.get(base + path) as resp:
+                assert resp.headers["Content-Security-Policy"] == page_csp((ALLOWED,))
+                assert "X-Frame-Options" not in resp.headers
+                assert resp.headers["Cache-Control"] == "no-cache"
+                assert resp.headers["X-Content-Type-Options"] == "nosniff"
+                assert resp.headers["Referrer-Policy"] == "no-referrer"
+        for path in ("/api/state", "/api/ui", "/healthz", "/metrics", "/widget.js",
+                     "/nothing-here"):
+            async with http.get(base + path) as resp:
+                headers = resp.headers
+                assert headers["Content-Security-Policy"] == httpsafe.HEADERS[
+                    "Content-Security-Policy"], path
+                assert headers["X-Frame-Options"] == "DENY", path
+                assert headers["X-Content-Type-Options"] == "nosniff", path
+
+
+async def test_forget_by_the_operator_deletes_one_browsers_check(
+        served: tuple[WebChat, str]) -> None:
+    from bot.dsr import person_of
+
+    chat, base = served
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = Api(base, http)
+        _, body = await client.get("/api/state")
+        client.last = body["messages"][-1]
+        await client.answer()
+        session = next(c.value for c in http.cookie_jar if c.key == COOKIE)
+    person = person_of(f"web:{session}", Settings.from_env({}))
+    assert person == inbound.session_key(session).person()
+    assert await chat.app.store.forget(person) >= 1  # the check (and nothing else's)
+    assert await chat.app.store.scan(SESSION) == []

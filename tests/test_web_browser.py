@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Frame, Page, async_playwright
-from support import DEFAULTS, make_app
+from support import make_app, pick
 
 from bot.adapters.web.serve import WebChat, start
 from bot.adapters.web.settings import WebSettings
@@ -113,10 +113,10 @@ async def current_question(target: Target) -> str:
 
 
 async def choose(target: Target, answers: Mapping[str, str], qid: str) -> str:
-    """The option id to press: from `answers`, else DEFAULTS, else "no"; a question with
-    one option (an info message) has only that one."""
+    """The option id to press: what the scripted patient answers (support.pick); a
+    question with one option (an info message) has only that one."""
     ids = await target.eval_on_selector_all("#choices button", "bs => bs.map(b => b.dataset.id)")
-    wanted = answers.get(qid, DEFAULTS.get(qid, "no"))
+    wanted = pick(qid, answers)
     if wanted not in ids and len(ids) == 1:
         return str(ids[0])
     assert wanted in ids, f"{qid}: no option {wanted!r} among {ids}"

@@ -16,17 +16,20 @@ import json
 import re
 from dataclasses import dataclass
 
+from bot import commands
+from bot.adapters.web import NAME, SESSION_ID, session_key
 from bot.types import Incoming, SessionKey
 
-PLATFORM = "web"
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+__all__ = ["NAME", "Rejected", "client_lang", "lang_hint", "parse_turn", "session_key",
+           "valid_session"]
+
 OPTION_ID = re.compile(r"[a-z0-9_]{1,64}")
 TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 LANG = re.compile(r"[a-z]{2}")
-# What the page's buttons may ask for. Follow-ups are left out: a web page cannot be
-# written to a week later.
-COMMANDS = ("start", "back", "restart", "stop", "help", "faq", "privacy", "summary",
-            "forget", "language")
+# What the page's buttons may ask for: every command a person may give, by its own name,
+# except the admins'. Follow-ups are buttons only (and a web page cannot be written to a
+# week later).
+COMMANDS = tuple(s.name for s in commands.REGISTRY if s.person and not s.admin)
 MAX_TEXT = 4000
 
 
@@ -35,11 +38,6 @@ class Rejected:
     """Why a request cannot become a turn: a code, worded by `web.errors.<code>`."""
 
     code: str  # bad_json | bad_request | forged | unknown_session
-
-
-def session_key(session_id: str) -> SessionKey:
-    """The conversation of one anonymous browser session: the id is the chat and the user."""
-    return SessionKey(PLATFORM, PLATFORM, session_id, session_id)
 
 
 def valid_session(session_id: str | None) -> bool:

@@ -12,6 +12,10 @@ own page, or the `X-Backcheck-Session` header that the page inside the widget's 
 holds (a cookie there would be a third-party cookie). Only BACKCHECK_WEB_ORIGINS may frame
 the page (CSP frame-ancestors) or call the API from elsewhere (CORS). Nothing about a
 request is logged: no access log, no address, no body.
+
+The server is built by bot/httpsafe.py like every other (body cap, read timeouts, security
+headers); the page sets its own Content-Security-Policy, whose frame-ancestors name the
+listed sites, and httpsafe leaves it (and sends no X-Frame-Options) for the page only.
 """
 
 from __future__ import annotations
@@ -27,20 +31,24 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters.web import inbound, render
+from bot import httpsafe
+from bot.adapters.web import NAME, inbound, render, transport
 from bot.adapters.web.limits import AddressKeys, Buckets
 from bot.adapters.web.settings import WebSettings
-from bot.app import App, build_app
+from bot.adapters.web.transport import COOKIE, HEADER
+from bot.app import App
+from bot.commands import Command
+from bot.compose import build_app
 from bot.config import Settings, port
-from bot.lifecycle import in_flight, run_until_signal, shutdown
-from bot.ops import add_ops_routes, bound_port, record_error
+from bot.lifecycle import run_until_signal, shutdown
+from bot.ops import add_ops_routes, bound_port
 from bot.types import Incoming, Reply, SessionKey
+
+__all__ = ["COOKIE", "HEADER", "WebChat", "page_csp", "register", "serve", "start"]
 
 log = logging.getLogger("backcheck.web")
 
 DEFAULT_PORT = 8080
-COOKIE = "backcheck_session"
-HEADER = "X-Backcheck-Session"
 STATIC = {"/app.js": "text/javascript", "/app.css": "text/css",
           "/widget.js": "text/javascript", "/": "text/html"}
 UI_KEYS = ("title", "lang_name", "language_label", "log_label", "answers_label", "type_label",
@@ -50,7 +58,7 @@ UI_KEYS = ("title", "lang_name", "language_label", "log_label", "answers_label",
            "widget_close", "widget_title")
 STATUS = {"bad_json": 400, "bad_request": 400, "forged": 400, "unknown_session": 404,
           "too_large": 413, "slow_down": 429, "origin": 403, "stopping": 503}
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
+CURRENT = Command("current").text()  # where a check stands, changing nothing
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -88,9 +96,9 @@ class WebChat:
     # -- the aiohttp application ---------------------------------------------------------
 
     def application(self) -> web.Application:
-        """The aiohttp application (not started)."""
-        web_app = web.Application(client_max_size=self.settings.max_body,
-                                  middlewares=[self._headers])
+        """The aiohttp application (not started), built the guarded way."""
+        web_app = httpsafe.application(max_body=self.settings.max_body,
+                                       middlewares=[self._api])
         for path in STATIC:
             web_app.router.add_get(path, self.static)
         web_app.router.add_get("/favicon.ico", self.no_icon)
@@ -102,35 +110,22 @@ class WebChat:
         return web_app
 
     @web.middleware
-    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Security headers on everything; CORS on the API for the listed origins only;
-        every API failure as JSON with a localized message."""
+    async def _api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every API failure as JSON with a localized message (a body over the cap too);
+        CORS on the API for the listed origins only. httpsafe adds the security headers."""
+        if not request.path.startswith("/api/"):
+            return await handler(request)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            if not request.path.startswith("/api/"):
-                exc.headers.setdefault("X-Content-Type-Options", "nosniff")
-                exc.headers.setdefault("Content-Security-Policy", API_CSP)
-                raise
             code = "too_large" if exc.status == 413 else "bad_request"
             response = self.error(code, self.lang_of(request), status=exc.status)
         except Exception:
-            if not request.path.startswith("/api/"):
-                raise
             log.exception("web: unexpected error in %s", request.path)
-            record_error(self.app, inbound.PLATFORM, "internal")
+            self.app.report(NAME, "internal")
             response = self.error("stopping", self.lang_of(request), status=500,
                                   key="errors.unavailable")
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith("/api/"):
-            headers.setdefault("Content-Security-Policy", API_CSP)
-            headers["Cache-Control"] = "no-store"
-            origin = request.headers.get("Origin", "")
-            if origin in self.settings.origins:
-                headers["Access-Control-Allow-Origin"] = origin
-                headers["Vary"] = "Origin"
+        transport.allow_origin(request, response, self.settings)
         return response
 
     # -- static files --------------------------------------------------------------------
@@ -139,7 +134,7 @@ class WebChat:
         path = request.path
         headers = {"Content-Type": f"{STATIC[path]}; charset=utf-8",
                    "Cache-Control": "no-cache"}
-        if path == "/":
+        if path == "/":  # the page (and, with ?embed=1, the widget's frame)
             headers["Content-Security-Policy"] = page_csp(self.settings.origins)
         return web.Response(body=self.files[path], headers=headers)
 
@@ -164,7 +159,7 @@ class WebChat:
         hint = self.hint(request)
         if (refused := self.refused(request, hint)) is not None:
             return refused
-        session, header_mode = self.session_of(request)
+        session, header_mode = transport.session_of(request)
         new = not inbound.valid_session(session)
         session = secrets.token_urlsafe(32) if new else session
         key = inbound.session_key(session or "")
@@ -174,11 +169,13 @@ class WebChat:
             lang = await self.app.language(key, hint)
             lead = "" if request.query.get("resync") else self.app.text(lang, "welcome_back")
             replies = render.resumed(await self.app.handle(
-                Incoming(key, "command", "current", lang_hint=hint)), lead)
+                Incoming(key, "command", CURRENT, lang_hint=hint)), lead)
         extra = {"session": session} if header_mode else {}
         response = await self.answer(key, hint, replies, "", known_lang=None, extra=extra)
         if new and not header_mode:
-            self.set_cookie(request, response, session or "")
+            transport.set_cookie(response, session or "",
+                                 secure=transport.secure(request, self.settings),
+                                 max_age=self.session_ttl)
         return response
 
     async def turn(self, request: web.Request) -> web.Response:
@@ -189,7 +186,7 @@ class WebChat:
         body = await request.read()
         page_lang = inbound.client_lang(body)  # the language the page shows now
         lang = hint = page_lang or hint
-        session, header_mode = self.session_of(request)
+        session, header_mode = transport.session_of(request)
         if not inbound.valid_session(session):
             return self.error("unknown_session", lang)
         if not self.per_session.allow(session or ""):
@@ -203,7 +200,7 @@ class WebChat:
         response = await self.answer(key, hint, replies, command, known_lang=page_lang)
         forgotten = command == "forget" and not any(r.kind == "error" for r in replies)
         if forgotten and not header_mode:
-            response.del_cookie(COOKIE, path="/")
+            transport.forget_cookie(response)
         return response
 
     async def ui_strings(self, request: web.Request) -> web.Response:
@@ -247,13 +244,12 @@ class WebChat:
 
     def refused(self, request: web.Request, hint: str | None) -> web.Response | None:
         """Stopping, a foreign origin or too many requests from one address: the reply."""
-        if in_flight(self.app).stopping:
+        if self.app.in_flight.stopping:
             return self.error("stopping", hint)
-        origin = request.headers.get("Origin")
-        if origin and origin != self.own_origin(request) and (
-                origin not in self.settings.origins):
+        if transport.foreign(request, self.settings):
             return self.error("origin", hint)
-        if not self.per_address.allow(self.address_key(self.address(request))):
+        address = self.address_key(transport.address(request, self.settings))
+        if not self.per_address.allow(address):
             return self.error("slow_down", hint)
         return None
 
@@ -261,39 +257,10 @@ class WebChat:
               key: str | None = None) -> web.Response:
         """A clear, localized error; the page shows it and keeps everything it had."""
         if code == "slow_down":
-            record_error(self.app, inbound.PLATFORM, "rate_limited")
+            self.app.report(NAME, "rate_limited")
         words = self.app.text(lang or self.app.default_lang, key or f"web.errors.{code}")
         return web.json_response({"error": code, "message": words},
                                  status=status or STATUS.get(code, 400))
-
-    def session_of(self, request: web.Request) -> tuple[str | None, bool]:
-        """(session id, whether the page holds it in a header rather than a cookie)."""
-        if HEADER in request.headers:
-            return request.headers[HEADER].strip(), True
-        return request.cookies.get(COOKIE), False
-
-    def set_cookie(self, request: web.Request, response: web.Response, session: str) -> None:
-        response.set_cookie(COOKIE, session, path="/", httponly=True, samesite="Strict",
-                            secure=self.secure(request), max_age=int(self.session_ttl))
-
-    def secure(self, request: web.Request) -> bool:
-        mode = self.settings.secure_cookie
-        if mode != "auto":
-            return mode == "true"
-        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
-        return request.secure or forwarded.lower() == "https"
-
-    def own_origin(self, request: web.Request) -> str:
-        scheme = request.scheme
-        if self.settings.trust_proxy and request.headers.get("X-Forwarded-Proto"):
-            scheme = request.headers["X-Forwarded-Proto"].split(",")[0].strip()
-        return f"{scheme}://{request.host}".lower()
-
-    def address(self, request: web.Request) -> str:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if self.settings.trust_proxy and forwarded:
-            return forwarded.split(",")[-1].strip()
-        return request.remote or ""
 
 
 # -- `backcheck web` ---------------------------------------------------------------------
@@ -301,25 +268,24 @@ class WebChat:
 
 async def start(chat: WebChat, host: str, port_number: int) -> web.AppRunner:
     """Serve `chat` on host:port (0: any free port); the caller awaits `runner.cleanup()`."""
-    runner = web.AppRunner(chat.application(), access_log=None)
+    runner = httpsafe.runner(chat.application())
     await runner.setup()
     await web.TCPSite(runner, host, port_number).start()
     log.info("web: listening on http://%s:%d/", host, bound_port(runner))
     return runner
 
 
-async def serve(settings: Settings, web_settings: WebSettings, host: str,
-                port_number: int) -> None:
+async def serve(settings: Settings, host: str, port_number: int) -> None:
     """Run until SIGINT/SIGTERM, then finish the turns in flight and close the store."""
     app = build_app(settings)
-    chat = WebChat(app, web_settings, settings.session_ttl)
+    chat = WebChat(app, WebSettings.of(settings), settings.session_ttl)
     runners: list[web.AppRunner] = []
 
     async def begin() -> None:
         runners.append(await start(chat, host, port_number))
 
     async def end() -> None:
-        in_flight(app).stopping = True
+        app.in_flight.stopping = True  # the API answers 503, /healthz says "stopping"
         await shutdown(app, settings.shutdown_timeout)
         for runner in runners:
             await runner.cleanup()
@@ -330,8 +296,8 @@ async def serve(settings: Settings, web_settings: WebSettings, host: str,
 def run(args: argparse.Namespace) -> int:
     """`backcheck web`: the exit code (a ConfigError is reported by the CLI with 2)."""
     settings = Settings.from_env()
-    web_settings = WebSettings.from_env()
-    asyncio.run(serve(settings, web_settings, args.host, args.port))
+    settings.require("BACKCHECK_SECRET_KEY")  # sessions are stored encrypted, never plain
+    asyncio.run(serve(settings, args.host, args.port))
     return 0
 
 

@@ -1,4 +1,8 @@
-"""The web chat's own settings, BACKCHECK_WEB_*, read and checked by name like every other.
+"""The web chat's own settings, BACKCHECK_WEB_*, as one small value.
+
+The variables are declared (with their parsers and what a right value looks like) in the
+package's `PLATFORM` (bot/adapters/web/__init__.py), so `bot.config` reads and checks
+them with every other setting and `backcheck config` shows them:
 
     BACKCHECK_WEB_ORIGINS         origins that may embed the widget: https://shop.example.org,...
     BACKCHECK_WEB_SECURE_COOKIE   auto (Secure when the request came over HTTPS), true, false
@@ -10,53 +14,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from bot.errors import ConfigError
-
-SECURE_COOKIE = ("auto", "true", "false")
-BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-
-def parse_origins(raw: str) -> tuple[str, ...]:
-    """`https://a.example, http://localhost:8000` -> the origins, normalized (lower case,
-    no trailing slash); ConfigError for anything that is not scheme://host[:port]."""
-    out: list[str] = []
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        parts = urlsplit(item.rstrip("/"))
-        try:
-            port = parts.port
-        except ValueError:
-            port = -1
-        if (parts.scheme not in ("http", "https") or not parts.hostname or port == -1
-                or parts.path or parts.query or parts.fragment or parts.username):
-            raise ConfigError(f"BACKCHECK_WEB_ORIGINS: {item!r} is not an origin; expected "
-                              "comma-separated scheme://host[:port], e.g. "
-                              "https://www.example.org,https://intranet.example.com")
-        out.append(f"{parts.scheme}://{parts.netloc.lower()}")
-    return tuple(dict.fromkeys(out))
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int, what: str) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise ConfigError(f"{name}={raw!r}: expected a positive whole number of {what}, "
-                          f"e.g. {default}")
-    return int(raw)
-
-
-def _boolean(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
-    raw = env.get(name, "").strip().lower()
-    if raw and raw not in allowed and raw not in BOOLEANS:
-        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(allowed)}")
-    if raw in BOOLEANS:
-        return "true" if BOOLEANS[raw] else "false"
-    return raw or allowed[0]
+from bot.config import Settings
 
 
 @dataclass(frozen=True)
@@ -71,27 +32,16 @@ class WebSettings:
     max_body: int = 8192
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
-        """Read and check every BACKCHECK_WEB_* variable; ConfigError names a wrong one."""
-        env = os.environ if env is None else env
-        return cls(
-            origins=parse_origins(env.get("BACKCHECK_WEB_ORIGINS", "")),
-            secure_cookie=_boolean(env, "BACKCHECK_WEB_SECURE_COOKIE", SECURE_COOKIE),
-            trust_proxy=_boolean(env, "BACKCHECK_WEB_TRUST_PROXY", ("false", "true")) == "true",
-            session_rate=_positive_int(env, "BACKCHECK_WEB_SESSION_RATE", 30,
-                                       "turns a minute"),
-            address_rate=_positive_int(env, "BACKCHECK_WEB_ADDRESS_RATE", 300,
-                                       "requests a minute"),
-            max_body=_positive_int(env, "BACKCHECK_WEB_MAX_BODY", 8192, "bytes"),
-        )
+    def of(cls, settings: Settings) -> WebSettings:
+        """The web chat's view of the (already checked) settings."""
+        return cls(origins=tuple(settings.web_origins),
+                   secure_cookie=settings.web_secure_cookie,
+                   trust_proxy=bool(settings.web_trust_proxy),
+                   session_rate=int(settings.web_session_rate),
+                   address_rate=int(settings.web_address_rate),
+                   max_body=int(settings.web_max_body))
 
-    def described(self) -> dict[str, str]:
-        """The effective values by variable, for `backcheck config`."""
-        return {
-            "BACKCHECK_WEB_ORIGINS": ",".join(self.origins),
-            "BACKCHECK_WEB_SECURE_COOKIE": self.secure_cookie,
-            "BACKCHECK_WEB_TRUST_PROXY": "true" if self.trust_proxy else "false",
-            "BACKCHECK_WEB_SESSION_RATE": str(self.session_rate),
-            "BACKCHECK_WEB_ADDRESS_RATE": str(self.address_rate),
-            "BACKCHECK_WEB_MAX_BODY": str(self.max_body),
-        }
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
+        """Read and check every setting; ConfigError names a wrong one."""
+        return cls.of(Settings.from_env(env))

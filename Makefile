@@ -13,7 +13,7 @@ DEV_LOCK := requirements-dev.lock
 COMPILE = $(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras $(if $(UPGRADE),--upgrade)
 
-.PHONY: chat chat-sv test lint bench graph clean lock
+.PHONY: chat chat-sv web test lint bench graph clean lock
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -34,6 +34,16 @@ chat: $(STAMP)
 
 chat-sv: $(STAMP)
 	$(BIN)/backcheck chat --lang sv $(ARGS)
+
+# `make web` is a try-out on this machine: the key is BACKCHECK_SECRET_KEY from the
+# environment or .env, else the terminal's own key file (the one `make chat` uses).
+LOCAL_KEY := import os; from bot.config import load_env_file; \
+	from bot.keys import key_file, read_or_create; load_env_file(); \
+	print(os.environ.get("BACKCHECK_SECRET_KEY", "").strip() or read_or_create(key_file()))
+
+web: $(STAMP)
+	BACKCHECK_SECRET_KEY="$$($(BIN)/python -c '$(LOCAL_KEY)')" \
+		$(BIN)/backcheck web --host 127.0.0.1 --port 8080 $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/backcheck lint

@@ -20,11 +20,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import bench_engine, bench_footprint, bench_slack, bench_stores, bench_telegram
+from bench import (
+    bench_engine,
+    bench_footprint,
+    bench_slack,
+    bench_stores,
+    bench_telegram,
+    bench_web,
+)
 from bench.common import environment, machine_line
 
 BENCHES = {"engine": bench_engine, "stores": bench_stores, "telegram": bench_telegram,
-           "slack": bench_slack, "footprint": bench_footprint}
+           "slack": bench_slack, "web": bench_web, "footprint": bench_footprint}
 HERE = Path(__file__).resolve().parent
 
 
@@ -65,6 +72,14 @@ def summary(r: dict[str, Any]) -> list[tuple[str, str]]:
                      f"commands {_n(c['ack_p50_ms'])} / {_n(c['ack_p99_ms'])} ms, clicks "
                      f"{_n(k['ack_p50_ms'])} / {_n(k['ack_p99_ms'])} ms (limit 3,000 ms; "
                      f"{c['over_limit'] + k['over_limit']} over)"))
+    if w := r.get("web"):
+        m, q, n = w["median"], w["ratio"], w["settings"]["browsers"]
+        rows.append((f"Web chat, {n} simultaneous browsers: API turns/s, p50 / p99",
+                     f"backcheck {_n(m['backcheck']['turns_per_s'])} turns/s, "
+                     f"{_n(m['backcheck']['p50_ms'])} / {_n(m['backcheck']['p99_ms'])} ms; "
+                     f"bare aiohttp handler {_n(m['bare']['turns_per_s'])}/s, "
+                     f"{_n(m['bare']['p50_ms'])} / {_n(m['bare']['p99_ms'])} ms → "
+                     f"**{_n(q['turns_per_s'], 2)}×** the bare throughput"))
     if f := r.get("footprint"):
         q, d = f["sqlite"], f["redis"]
         rows += [

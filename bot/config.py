@@ -212,10 +212,14 @@ class Settings:
         out: dict[str, str] = {}
         for var in VARIABLES:
             raw = getattr(self, var.field)
-            if isinstance(raw, float):
+            if isinstance(raw, bool):
+                value = "true" if raw else "false"
+            elif isinstance(raw, float):
                 value = f"{raw:g}"
             elif isinstance(raw, frozenset):
                 value = ",".join(sorted(raw))
+            elif isinstance(raw, tuple):
+                value = ",".join(raw)
             else:
                 value = str(raw)
             if var.secret:

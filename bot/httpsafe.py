@@ -6,7 +6,10 @@
   headers, and a request BODY_TIMEOUT seconds to send its body (408), so a slow client
   cannot hold connections open;
 - security headers on every response: nothing here is a page to frame, sniff, cache or
-  refer from.
+  refer from — unless a handler says otherwise for its own response: one that sets its
+  own Content-Security-Policy (a page, whose frame-ancestors name the sites that may embed
+  it) keeps it and gets no X-Frame-Options (which cannot name those sites), and one that
+  sets its own Cache-Control keeps it. Every other header is always added.
 
 Adapters build their aiohttp servers with `application()` and `runner()` instead of
 `web.Application()` and `web.AppRunner()`.
@@ -15,10 +18,11 @@ Adapters build their aiohttp servers with `application()` and `runner()` instead
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 MAX_BODY = 256 * 1024
 HEADER_TIMEOUT = 10.0  # seconds from connecting (or the last response) to a whole header
@@ -34,12 +38,16 @@ HEADERS = {
     "Server": "backcheck",  # not aiohttp's and Python's versions
 }
 
+OWN = ("Content-Security-Policy", "Cache-Control")  # a handler may set its own
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def application(*, max_body: int = MAX_BODY, body_timeout: float | None = None
-                ) -> web.Application:
-    """An aiohttp application with the body cap, the body timeout and the headers."""
+def application(*, max_body: int = MAX_BODY, body_timeout: float | None = None,
+                middlewares: Sequence[Middleware] = ()) -> web.Application:
+    """An aiohttp application with the body cap, the body timeout and the headers.
+    `middlewares` (the adapter's own) run outside the guards, so they see a refused body
+    (413) or a slow one (408) and may word the answer."""
     timeout = BODY_TIMEOUT if body_timeout is None else body_timeout
 
     @web.middleware
@@ -54,13 +62,18 @@ def application(*, max_body: int = MAX_BODY, body_timeout: float | None = None
                 return timed_out
         return await handler(request)
 
-    app = web.Application(client_max_size=max_body, middlewares=[read_body_in_time])
+    app = web.Application(client_max_size=max_body,
+                          middlewares=[*middlewares, read_body_in_time])
     app.on_response_prepare.append(_add_headers)
     return app
 
 
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers.update(HEADERS)
+    own = {name for name in OWN if name in response.headers}
+    for name, value in HEADERS.items():
+        if name in own or (name == "X-Frame-Options" and "Content-Security-Policy" in own):
+            continue
+        response.headers[name] = value
 
 
 def runner(app: web.Application, *, header_timeout: float | None = None,

@@ -5,7 +5,7 @@
 it to the App's constructor twice: as a middleware (times and counts every update) and
 as an observer (counts checks started — a check's first answer — and completed by triage
 level, and failures: the store's during a turn and what adapters report with
-`App.report`). Adapters serve the routes with `add_ops_routes(web_app, app)` on their own
+`App.report`). Adapters serve the routes with `add_ops_routes(server, app)` on their own
 aiohttp server, or `start_ops_server(app, host, port)` for `--metrics-port`.
 """
 
@@ -131,7 +131,7 @@ async def healthz(app: App, timeout: float = HEALTH_TIMEOUT) -> tuple[int, dict[
     return 200, {"status": "ok"}
 
 
-def add_ops_routes(web_app: web.Application, app: App) -> None:
+def add_ops_routes(server: web.Application, app: App) -> None:
     """Add GET /healthz and GET /metrics to an aiohttp application (before it starts)."""
     metrics = metrics_of(app)
 
@@ -142,17 +142,17 @@ def add_ops_routes(web_app: web.Application, app: App) -> None:
     async def exposition(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
-    web_app.router.add_get("/healthz", health)
-    web_app.router.add_get("/metrics", exposition)
+    server.router.add_get("/healthz", health)
+    server.router.add_get("/metrics", exposition)
 
 
 async def start_ops_server(app: App, host: str, port: int) -> web.AppRunner:
     """Serve /healthz and /metrics on host:port (port 0: any free port) for the modes that
     have no HTTP server of their own (Telegram polling, Slack Socket Mode). The caller
     awaits `runner.cleanup()` at shutdown."""
-    web_app = httpsafe.application()
-    add_ops_routes(web_app, app)
-    runner = httpsafe.runner(web_app)
+    server = httpsafe.application()
+    add_ops_routes(server, app)
+    runner = httpsafe.runner(server)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("health and metrics on http://%s:%d/healthz and /metrics", host, bound_port(runner))

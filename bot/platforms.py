@@ -7,13 +7,14 @@ Adding a platform is one package under `bot/adapters/<name>/` exporting a `PLATF
 
 from __future__ import annotations
 
-from bot.adapters import console, slack, telegram
+from bot.adapters import console, slack, telegram, web
 from bot.platform import Platform
 
 PLATFORMS: tuple[Platform, ...] = (
     console.PLATFORM,
     telegram.PLATFORM,
     slack.PLATFORM,
+    web.PLATFORM,
 )
 
 BY_NAME: dict[str, Platform] = {p.name: p for p in PLATFORMS}

@@ -82,25 +82,53 @@ def test_imports_are_read_from_anywhere_in_a_module() -> None:
     assert "bot.app" in imported("bot.ops", MODULES["bot.ops"])  # under TYPE_CHECKING
 
 
+def library_names(tree: ast.AST) -> set[str]:
+    """The names a module binds to other libraries' modules and objects (aiohttp's `web`):
+    they name the library's things, not a platform."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and not _ours(node.module):
+            bound |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names
+                      if not _ours(alias.name)}
+    return bound
+
+
+def _ours(module: str | None) -> bool:
+    return module == "bot" or (module or "").startswith("bot.")
+
+
 def code_words(path: Path) -> set[str]:
-    """Names, attributes, imported names and string constants (docstrings excluded)."""
+    """Names, attributes, imported names and string constants (docstrings excluded); a
+    name bound to another library's module or object is that library's, not ours."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)
                   and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    library = library_names(tree)
     words: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and node.id not in library:
             words.add(node.id)
         elif isinstance(node, ast.Attribute):
             words.add(node.attr)
-        elif isinstance(node, ast.alias):
-            words.add(node.name)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            words.add(node.module)
+        elif isinstance(node, ast.ImportFrom) and (node.level or _ours(node.module)):
+            words |= {node.module or "", *(alias.name for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            words |= {alias.name for alias in node.names if _ours(alias.name)}
         elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
               and id(node) not in docstrings):
             words.add(node.value)
     return {w.lower() for w in words}
+
+
+def test_a_library_module_is_no_platform_but_ours_are(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("from aiohttp import web\nfrom bot.adapters import slack\n"
+                      "app = web.Application()\nname = slack.PLATFORM.name\n")
+    words = code_words(source)
+    assert "web" not in words and "application" in words
+    assert {"bot.adapters", "slack"} <= words
 
 
 def test_no_module_outside_its_package_and_the_registry_names_a_platform() -> None:

@@ -32,6 +32,9 @@ EXPECTED: dict[str, Any] = {
     },
     "slack": {k: ["ack_p50_ms", "ack_p99_ms", "ack_max_ms", "over_limit", "shown_p50_ms",
                   "shown_p99_ms", "requests"] for k in ("commands", "clicks")},
+    "web": {"median": {w: ["turns_per_s", "p50_ms", "p99_ms", "requests"]
+                       for w in ("backcheck", "bare")},
+            "ratio": ["turns_per_s", "p50_ms", "p99_ms"]},
     "footprint": {s: ["startup_s", "idle_rss_mb", "rss_growth_mb_per_10k_sessions",
                       "bytes_per_session", "sessions"] for s in ("sqlite", "redis")},
 }

@@ -22,6 +22,7 @@ from support import make_app, pick, shipped
 from bot import keys
 from bot.app import App
 from bot.cli import main
+from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.stores import SealedStore, open_store
 from bot.stores.base import FOLLOWUP, SESSION, STATS, Store
@@ -249,6 +250,11 @@ def test_a_user_spec_maps_to_the_key_each_adapter_builds(
         "slack", "T0123", "D0789", "U0456").person()
     assert person_of("console:root", settings) == SessionKey(
         "console", "local", "terminal", "user-root").person()
+    browser = "b" * 43  # a web session id, as the cookie holds it
+    assert person_of(f"web:{browser}", settings) == SessionKey(
+        "web", "web", browser, browser).person()
+    with pytest.raises(ConfigError, match="web:<session id>"):
+        person_of("web:not-a-session", settings)
     assert main(["forget", "--user", "whatsapp:1"]) == 2
     assert "expected <platform>:<id>, as console:<login name>, telegram:<user id>" in (
         capsys.readouterr().err)
@@ -257,7 +263,7 @@ def test_a_user_spec_maps_to_the_key_each_adapter_builds(
 # -- keys: the bots need one, the terminal makes its own --------------------------------------
 
 
-@pytest.mark.parametrize("command", [["telegram"], ["slack"]])
+@pytest.mark.parametrize("command", [["telegram"], ["slack"], ["web", "--port", "1"]])
 def test_the_bots_refuse_to_start_without_a_key(
         command: list[str], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

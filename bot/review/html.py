@@ -14,8 +14,8 @@ from bot.review.style import CSS, page_css
 from bot.review.version import short
 
 INTENDED_USE = (
-    "The check asks a person a fixed series of short questions in a chat (a chat app, a web "
-    "page or a terminal) and tells them how urgently to seek care, what their symptoms may fit, "
+    "The check asks a person a fixed series of short questions in a chat (a chat app, a "
+    "browser or a terminal) and tells them how urgently to seek care, what their symptoms may fit, "
     "and what helps now. Every question, rule and sentence is data in the files hashed "
     "below; nothing else decides a result.")
 WHO_FOR = (

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.engine.machine import normalize, words
-from bot.i18n import Locales
+from bot.i18n import Locales, Translator, normalize, words
 from bot.types import Incoming
 
 Owner = Literal["engine", "app"]
@@ -116,6 +115,18 @@ def menu(locales: Locales, lang: str) -> list[tuple[str, str]]:
     """(name, description) of every menu command in `lang`, in registry order."""
     tr = locales.translator(lang)
     return [(s.label, tr.t(f"menu.{s.label}")) for s in REGISTRY if s.menu]
+
+
+def help_text(tr: Translator) -> str:
+    """"How this works", with a line for every menu command but help itself: the word to
+    type in this language and what it does, from the same list the menus are built from."""
+    lines = [tr.t("help.intro")]
+    for spec in REGISTRY:
+        if spec.menu and spec.name != "help":
+            word = (tr.words(f"words.{spec.name}") or [spec.name])[0]
+            what = tr.t(f"menu.{spec.label}")
+            lines.append(f"• {word} – {what[:1].lower()}{what[1:]}")
+    return "\n".join([*lines, tr.t("help.outro")])
 
 
 def names() -> tuple[str, ...]:

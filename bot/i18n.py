@@ -9,6 +9,7 @@ phone number is ever written into a sentence.
 from __future__ import annotations
 
 import logging
+import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.engine.yamlio import line_of, load_yaml
 from bot.errors import FlowError
 
 log = logging.getLogger("backcheck.i18n")
+_PUNCT = re.compile(r"[\s.!?,;:'\"()\[\]]+")
 
 Value = str | list[str]
 FALLBACK = "en"
@@ -153,3 +155,18 @@ def detect_lang(hint: str | None, langs: tuple[str, ...], default: str = FALLBAC
         if code in langs:
             return code
     return default if default in langs else FALLBACK
+
+
+def normalize(text: str) -> str:
+    """Lower case, single spaces, no surrounding punctuation or slash."""
+    return _PUNCT.sub(" ", text.lower()).strip().lstrip("/").strip()
+
+
+def words(locales: Locales, key: str) -> frozenset[str]:
+    """Every language's words for `key`, normalized; remembered per Locales."""
+    memo_key = ("words", key)
+    if memo_key not in locales.memo:
+        locales.memo[memo_key] = frozenset(
+            normalize(w) for ws in locales.words_everywhere(key).values() for w in ws)
+    words: frozenset[str] = locales.memo[memo_key]
+    return words

@@ -241,3 +241,22 @@ async def test_after_a_lost_result_the_person_is_shown_it_again() -> None:
     assert again[1].kind == "outcome" and again[1].text.startswith("🚑 Call 112 now")
     menu = await app.handle(Incoming(key, "text", "hello"))
     assert menu[-1].text.startswith("🚑 Call 112 now\n\nThis check is finished.")
+
+
+@pytest.mark.parametrize(("lang", "lines"), [
+    ("en", ["• back – change your last answer", "• forget – delete everything I have stored"]),
+    ("sv", ["• tillbaka – ändra ditt senaste svar", "• glöm – radera allt jag har sparat"])])
+async def test_help_lists_every_menu_command_from_the_registry(lang: str,
+                                                               lines: list[str]) -> None:
+    """The terminal's help is built from the command registry, as Telegram's menu is:
+    one line per menu command, with the word to type in the person's language."""
+    from bot.commands import REGISTRY
+
+    bot = await started(lang)
+    bot.pop_all()
+    await bot.push("help")
+    screen = bot.pop_all()[-1]
+    for line in lines:
+        assert line in screen
+    listed = [spec for spec in REGISTRY if spec.menu and spec.name != "help"]
+    assert screen.count("\n• ") == len(listed)

@@ -296,7 +296,7 @@ async def test_language_back_and_help_commands(bot: TgApp, stub: BotApiStub, app
     assert turn.sent()[0].startswith(t(app, "went_back"))
     assert "Question 1 of about" in turn.sent()[0]
     turn = await user.send("/help@" + BOT)
-    assert turn.sent()[0].startswith(t(app, "help")[:30])
+    assert turn.sent()[0].startswith(t(app, "help.intro")[:30])
     turn = await user.send("/stop")
     assert turn.sent() == [t(app, "stopped")]
 

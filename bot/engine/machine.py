@@ -7,16 +7,14 @@ means the conversation is over and its record should be deleted (stop).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot import commands
 from bot.engine import render, triage
 from bot.engine.flow import Flow, Node
-from bot.i18n import Locales, Translator
+from bot.i18n import Locales, Translator, normalize, words
 from bot.types import Button, Incoming, Reply
-
-_PUNCT = re.compile(r"[\s.!?,;:'\"()\[\]]+")
 
 Step = tuple["State | None", list[Reply]]
 
@@ -166,10 +164,9 @@ def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
     if name == "summary":
         text = render.summary(flow, tr, state.answers, state.day, state.done)
         return state, [Reply("message", text), current(flow, state, tr)]
-    texts = {"help": "help", "faq": None, "privacy": "privacy"}
+    texts = {"help": commands.help_text, "faq": render.faq, "privacy": _privacy}
     if name in texts:
-        key = texts[name]
-        return state, [current(flow, state, tr, lead=render.faq(tr) if key is None else tr.t(key))]
+        return state, [current(flow, state, tr, lead=texts[name](tr))]
     return state, [current(flow, state, tr, lead=tr.t("reprompt"))]
 
 
@@ -181,24 +178,13 @@ def _back(flow: Flow, state: State, tr: Translator) -> Step:
     return new, [current(flow, new, tr, lead=tr.t("went_back"))]
 
 
+def _privacy(tr: Translator) -> str:
+    return tr.t("privacy")
+
+
 def _other_lang(lang: str, locales: Locales) -> str:
     langs = locales.langs
     return langs[(langs.index(lang) + 1) % len(langs)] if lang in langs else langs[0]
-
-
-def normalize(text: str) -> str:
-    """Lower case, single spaces, no surrounding punctuation or slash."""
-    return _PUNCT.sub(" ", text.lower()).strip().lstrip("/").strip()
-
-
-def words(locales: Locales, key: str) -> frozenset[str]:
-    """Every language's words for `key`, normalized; remembered per Locales."""
-    memo_key = ("words", key)
-    if memo_key not in locales.memo:
-        locales.memo[memo_key] = frozenset(
-            normalize(w) for ws in locales.words_everywhere(key).values() for w in ws)
-    words: frozenset[str] = locales.memo[memo_key]
-    return words
 
 
 def _labels(locales: Locales, label: str) -> frozenset[str]:

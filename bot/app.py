@@ -24,7 +24,7 @@ from bot.i18n import Locales, detect_lang
 from bot.inflight import InFlight
 from bot.platform import Capabilities
 from bot.stores.base import PREFS, SESSION, Store
-from bot.types import Button, Incoming, Reply, SessionKey
+from bot.types import Button, Home, Incoming, Reply, SessionKey
 from bot.wellness import followup, stats
 from bot.wellness.settings import WellnessSettings
 
@@ -79,6 +79,20 @@ class App:
     def text(self, lang: str, key: str, **params: object) -> str:
         """A localized string for adapters (e.g. "I've sent you a private message")."""
         return self.locales.translator(lang, self.region).t(key, **params)
+
+    async def home(self, key: SessionKey, lang_hint: str | None = None,
+                   notice: str = "") -> Home:
+        """The home view in the person's language: start, language, privacy. `notice` is a
+        locale key shown under the start button ("" for none)."""
+        lang = await self.language(key, lang_hint)
+        tr = self.locales.translator(lang, self.region)
+        languages = tuple(
+            Button("command", f"language {code}", self.locales.translator(code).t("lang_name"))
+            for code in self.locales.langs)
+        return Home(tr.t("home.title"), tr.t("home.intro"),
+                    Button("command", "start", tr.t("home.start")), tr.t("home.language_title"),
+                    tr.t("home.language"), languages, tr.t("home.privacy_title"),
+                    tr.t("privacy"), tr.t(notice) if notice else "")
 
     async def language(self, key: SessionKey, lang_hint: str | None = None) -> str:
         """The person's language: their saved choice, else the platform's, else the default.

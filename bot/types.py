@@ -87,3 +87,20 @@ class Reply:
     sections: tuple[str, ...] = field(default=())  # the outcome in parts, for platform limits
     prompt: str = ""  # a question's own sentence, without the progress line
     lead: str = ""  # a message shown above the question (help, "went back", a re-prompt)
+
+
+@dataclass(frozen=True)
+class Home:
+    """A platform's home or landing view (Slack's App Home tab): what the check is, a
+    button to start it, the language choice and what is stored. The App decides what it
+    says; an adapter only lays it out."""
+
+    title: str
+    intro: str
+    start: Button
+    language_title: str
+    language: str
+    languages: tuple[Button, ...]
+    privacy_title: str
+    privacy: str
+    notice: str = ""  # e.g. "I've sent you the first question", under the start button

@@ -97,3 +97,16 @@ async def test_choosing_a_language_outside_a_check_is_remembered_without_startin
     assert await app.store.get(SESSION, KEY.id()) is None
     started = await app.handle(Incoming(KEY, "start", lang_hint="en-GB"))
     assert "Fråga 1 av ungefär" in started[-1].text
+
+
+async def test_the_home_view_is_the_apps_in_the_persons_language() -> None:
+    """What a platform's home shows (Slack's App Home) is decided by the App: start, a
+    button per language, each named in its own language, and what is stored."""
+    app = make_app()
+    key = SessionKey("slack", "T1", "D1", "U1")
+    home = await app.home(key, "sv-SE", notice="slack.home_started")
+    assert home.start.value == "start" and home.start.label == "Starta kollen"
+    assert [(b.value, b.label) for b in home.languages] == [("language en", "English"),
+                                                           ("language sv", "Svenska")]
+    assert home.privacy.startswith("Det här sparar jag")
+    assert "112" in home.intro and home.notice.startswith("Jag har skickat")

@@ -176,15 +176,7 @@ class SlackBot:
     async def publish_home(self, team: str, user: str, notice: str = "") -> None:
         """Publish the App Home tab in the person's language."""
         key, hint = await self._open(team, user)
-        lang = await self.app.language(key, hint)
-        t = self.app.text
-        view = kit.home_view(
-            title=t(lang, "slack.home_title"), intro=t(lang, "slack.home_intro"),
-            start=t(lang, "slack.home_start"), language=t(lang, "slack.home_language"),
-            langs=[(code, t(lang, f"slack.lang_{code}")) for code in self.app.locales.langs],
-            privacy=t(lang, "slack.home_privacy"),
-            notice=t(lang, notice) if notice else "",
-        )
+        view = kit.home_view(await self.app.home(key, hint, notice))
         await self.client.views_publish(user_id=user, view=view)
 
     # -- listeners: ack first, then the work -------------------------------------------

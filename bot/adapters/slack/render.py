@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.types import Button, Reply
+from bot.types import Button, Home, Reply
 
 SECTION_MAX = 3000
 BUTTON_TEXT_MAX = 75
@@ -146,33 +146,28 @@ def answered(reply: Reply) -> Payload:
     return {"text": fallback(blocks), "blocks": blocks}
 
 
-def home_view(
-    *,
-    title: str,
-    intro: str,
-    start: str,
-    language: str,
-    langs: list[tuple[str, str]],
-    privacy: str,
-    notice: str = "",
-) -> dict[str, Any]:
-    """The App Home tab: start a check, choose a language, what is stored and why.
-    `notice` (e.g. "the first question is in Messages") shows under the start button."""
+def home_view(home: Home) -> dict[str, Any]:
+    """The App Home tab from the App's `Home`: start a check, choose a language, what is
+    stored and why; the notice (e.g. "the first question is in Messages") under the start
+    button."""
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
-        *sections(intro),
-        {"type": "actions", "elements": [button(start, START_ACTION, "start", primary=True)]},
-        *sections(notice),
+        {"type": "header", "text": {"type": "plain_text", "text": home.title[:150],
+                                    "emoji": True}},
+        *sections(home.intro),
+        {"type": "actions",
+         "elements": [button(home.start.label, START_ACTION, home.start.value, primary=True)]},
+        *sections(home.notice),
         {"type": "divider"},
-        *sections(language),
+        *sections(f"*{escape(home.language_title)}*\n{home.language}"),
         {
             "type": "actions",
             "elements": [
-                button(label, f"{HOME_LANG_PREFIX}{code}", button_value(None, f"language {code}"))
-                for code, label in langs
+                button(b.label, f"{HOME_LANG_PREFIX}{b.value.partition(' ')[2]}",
+                       button_value(None, b.value))
+                for b in home.languages
             ],
         },
         {"type": "divider"},
-        *sections(privacy),
+        *sections(f"*{escape(home.privacy_title)}*\n{home.privacy}"),
     ]
     return {"type": "home", "blocks": blocks[:100]}

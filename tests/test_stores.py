@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -332,6 +333,10 @@ async def test_sqlite_creates_its_directory_and_a_wal_database(tmp_path: Path) -
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert {r[1] for r in db.execute("PRAGMA table_info(records)")} == {
             "ns", "key", "data", "version", "expires_at", "person"}
+    # only its owner may read it, nor list the new directories (the WAL shares the mode)
+    for made in (path, path.with_name(path.name + "-wal")):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     await store.close()
 
 

@@ -193,9 +193,12 @@ class SqliteStore:
         return (st.st_dev, st.st_ino)
 
     def _open(self) -> sqlite3.Connection:
-        """Open the file (creating its directory and table) in WAL mode."""
+        """Open the file (creating its directory and table) in WAL mode. A new file is made
+        readable by its owner only (0600; SQLite gives its -wal and -shm files the same)."""
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
         try:
             self._wal(conn)

@@ -387,6 +387,42 @@ async def test_the_widget_on_a_listed_origin_opens_the_check_in_swedish(
     await context.close()
 
 
+async def opener_has_focus(page: Page) -> bool:
+    return bool(await page.evaluate(
+        "document.activeElement && document.activeElement.matches('button.backcheck-open')"))
+
+
+async def test_escape_closes_the_widget_and_focus_returns_to_its_button(
+        site: Site, browser: Browser) -> None:
+    """With the keyboard alone: Enter opens the panel, Escape closes it from inside the
+    check (the bot's frame) and from the panel's own Close button, and each time the
+    focus is back on "Take the 2-minute check", which says the panel is closed."""
+    context, page, problems = await new_page(browser, phone=False)
+    await page.goto(site.allowed + "/")
+    opener = page.locator("button.backcheck-open")
+    panel = page.locator("#backcheck-panel")
+    await opener.focus()
+    await page.keyboard.press("Enter")
+    frame = page.frame_locator("#backcheck-panel iframe")
+    await frame.locator("#choices button:not([disabled])").first.wait_for()
+    inner = next(f for f in page.frames if f.url.startswith(site.bot + "/?embed=1"))
+    assert await inner.evaluate("document.activeElement.matches('#choices button')")
+    await page.keyboard.press("Escape")  # inside the check
+    await panel.wait_for(state="hidden")
+    assert await opener.get_attribute("aria-expanded") == "false"
+    assert await opener_has_focus(page)
+    await page.keyboard.press("Enter")  # open again: the same check, then its Close button
+    await panel.wait_for(state="visible")
+    await page.focus("#backcheck-panel .backcheck-close")
+    await page.keyboard.press("Escape")
+    await panel.wait_for(state="hidden")
+    assert await opener.get_attribute("aria-expanded") == "false"
+    assert await opener_has_focus(page)
+    assert await opener.evaluate("b => b.matches(':focus-visible')")
+    assert problems == []
+    await context.close()
+
+
 async def test_the_widget_on_an_unlisted_origin_is_refused(site: Site,
                                                            browser: Browser) -> None:
     context, page, problems = await new_page(browser)

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from support import make_app, pick
 
 from bot import httpsafe
@@ -23,7 +24,8 @@ from bot.config import Settings, describe
 from bot.errors import ConfigError
 from bot.ops import bound_port
 from bot.stores import open_store
-from bot.stores.base import SESSION
+from bot.stores.base import SESSION, Record
+from bot.stores.memory import MemoryStore
 from bot.types import Button, Incoming, Outcome, Reply
 
 KEY = inbound.session_key("s" * 43)
@@ -412,6 +414,55 @@ async def test_health_and_metrics_are_served_and_count_web_turns(api: Api) -> No
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
     async with api.http.get(api.base + "/metrics") as resp:
         assert 'backcheck_updates_total{platform="web"}' in await resp.text()
+
+
+class BrokenSessions(MemoryStore):
+    """A store whose session reads fail with something no store should raise (a bug)."""
+
+    broken = False
+
+    async def get(self, ns: str, key: str) -> Record | None:
+        if self.broken and ns == SESSION:
+            raise RuntimeError("a bug")
+        return await super().get(ns, key)
+
+
+def internal_errors(metrics: str) -> float:
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if (sample.name == "backcheck_errors_total"
+                    and sample.labels == {"platform": "web", "kind": "internal"}):
+                return sample.value
+    return 0.0
+
+
+async def test_an_unexpected_error_in_a_turn_is_counted_once_and_answered_in_swedish(
+        caplog: pytest.LogCaptureFixture) -> None:
+    store = BrokenSessions()
+    chat = WebChat(make_app(store), WebSettings(origins=(ALLOWED,)))
+    runner = await start(chat, "127.0.0.1", 0)
+    sv = {"Accept-Language": "sv-SE"}
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            client = Api(f"http://127.0.0.1:{bound_port(runner)}", http)
+            _, state = await client.get("/api/state", headers=sv)
+            client.last = state["messages"][-1]
+            async with http.get(client.base + "/metrics") as resp:
+                before = internal_errors(await resp.text())
+            store.broken = True
+            option = pick(client.last["id"], {})
+            status, body = await client.post({"answer": option, "token": client.last["token"]},
+                                             headers=sv)
+            assert status == 500
+            assert body["message"] == chat.app.text("sv", "errors.unavailable")
+            async with http.get(client.base + "/metrics") as resp:
+                assert internal_errors(await resp.text()) == before + 1
+            store.broken = False  # nothing was lost: the same question, then the next
+            status, body = await client.post({"answer": option, "token": client.last["token"]})
+            assert status == 200 and body["messages"][-1]["progress"][0] == 2
+    finally:
+        await runner.cleanup()
+    assert "a bug" in caplog.text  # logged, for the operator
 
 
 async def test_no_address_and_no_session_id_reach_the_logs(

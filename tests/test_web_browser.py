@@ -215,6 +215,47 @@ async def test_a_self_care_check_on_a_phone_with_the_summary_for_the_doctor(
     await context.close()
 
 
+# Whether an element is laid out: it and every ancestor have a display (computed style).
+SHOWN = """el => { for (let n = el; n; n = n.parentElement) {
+  if (getComputedStyle(n).display === "none") { return false; } } return true; }"""
+CHROME = ("header.top", "#progress-wrap", "#choices", "#typed", "#menu",
+          "#log .summary .summary-actions")
+
+
+async def shown(page: Page, selector: str) -> list[bool]:
+    return [bool(await el.evaluate(SHOWN)) for el in await page.query_selector_all(selector)]
+
+
+async def test_print_prints_the_summary_for_the_doctor_and_none_of_the_chat(
+        site: Site, browser: Browser) -> None:
+    """Print calls window.print (stubbed: it returns at once, as on phones, where printing
+    goes on after the call) and the print stylesheet then lays out the summary only."""
+    context, page, problems = await new_page(browser)
+    await page.add_init_script("window.printed = 0; window.print = () => { window.printed += 1; };")
+    await page.goto(site.bot + "/")
+    await answer_all(page, EMERGENCY)
+    await page.click('#choices button[data-id="summary"]')
+    await page.locator("#log .summary").wait_for()
+    await page.locator("#log .summary").get_by_role("button", name="Print").click()
+    assert await page.evaluate("window.printed") == 1
+    await page.emulate_media(media="print")
+    assert await shown(page, "#log .summary .summary-text") == [True]
+    assert await shown(page, "#log .summary h2") == [True]
+    text = await page.inner_text("#log .summary .summary-text")
+    assert text.strip() and "112" in text
+    for selector in CHROME:
+        assert await shown(page, selector) == [False], selector
+    assert not any(await shown(page, "#log > :not(.summary)"))  # the chat, the result
+    # Printing done: the page is whole again on screen, and on paper for the next time.
+    await page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert all(await shown(page, "#log > *"))
+    await page.emulate_media(media="screen")
+    for selector in CHROME[:1] + CHROME[2:]:  # no progress bar under a result
+        assert await shown(page, selector) == [True], selector
+    assert problems == []
+    await context.close()
+
+
 # -- keyboard, reload, language ------------------------------------------------------------
 
 
@@ -342,6 +383,42 @@ async def test_the_widget_on_a_listed_origin_opens_the_check_in_swedish(
     assert "Ring 112" in await headline(inner)
     await page.click("#backcheck-panel .backcheck-close")
     assert await page.locator("#backcheck-panel").is_hidden()
+    assert problems == []
+    await context.close()
+
+
+async def opener_has_focus(page: Page) -> bool:
+    return bool(await page.evaluate(
+        "document.activeElement && document.activeElement.matches('button.backcheck-open')"))
+
+
+async def test_escape_closes_the_widget_and_focus_returns_to_its_button(
+        site: Site, browser: Browser) -> None:
+    """With the keyboard alone: Enter opens the panel, Escape closes it from inside the
+    check (the bot's frame) and from the panel's own Close button, and each time the
+    focus is back on "Take the 2-minute check", which says the panel is closed."""
+    context, page, problems = await new_page(browser, phone=False)
+    await page.goto(site.allowed + "/")
+    opener = page.locator("button.backcheck-open")
+    panel = page.locator("#backcheck-panel")
+    await opener.focus()
+    await page.keyboard.press("Enter")
+    frame = page.frame_locator("#backcheck-panel iframe")
+    await frame.locator("#choices button:not([disabled])").first.wait_for()
+    inner = next(f for f in page.frames if f.url.startswith(site.bot + "/?embed=1"))
+    assert await inner.evaluate("document.activeElement.matches('#choices button')")
+    await page.keyboard.press("Escape")  # inside the check
+    await panel.wait_for(state="hidden")
+    assert await opener.get_attribute("aria-expanded") == "false"
+    assert await opener_has_focus(page)
+    await page.keyboard.press("Enter")  # open again: the same check, then its Close button
+    await panel.wait_for(state="visible")
+    await page.focus("#backcheck-panel .backcheck-close")
+    await page.keyboard.press("Escape")
+    await panel.wait_for(state="hidden")
+    assert await opener.get_attribute("aria-expanded") == "false"
+    assert await opener_has_focus(page)
+    assert await opener.evaluate("b => b.matches(':focus-visible')")
     assert problems == []
     await context.close()
 

@@ -62,6 +62,11 @@ CURRENT = Command("current").text()  # where a check stands, changing nothing
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class TurnFailed(Exception):
+    """`App.handle` raised: the App's metrics middleware has counted it already (as
+    "internal"), so the API's catch-all answers it without reporting it again."""
+
+
 def page_csp(origins: tuple[str, ...]) -> str:
     """The page's policy: our own scripts, styles and API only; framed by us and `origins`."""
     ancestors = " ".join(("'self'", *origins))
@@ -120,9 +125,10 @@ class WebChat:
         except web.HTTPException as exc:
             code = "too_large" if exc.status == 413 else "bad_request"
             response = self.error(code, self.lang_of(request), status=exc.status)
-        except Exception:
+        except Exception as exc:
             log.exception("web: unexpected error in %s", request.path)
-            self.app.report(NAME, "internal")
+            if not isinstance(exc, TurnFailed):  # a turn's own is counted by the App
+                self.app.report(NAME, "internal")
             response = self.error("stopping", self.lang_of(request), status=500,
                                   key="errors.unavailable")
         transport.allow_origin(request, response, self.settings)
@@ -164,11 +170,11 @@ class WebChat:
         session = secrets.token_urlsafe(32) if new else session
         key = inbound.session_key(session or "")
         if new:
-            replies = await self.app.handle(Incoming(key, "start", lang_hint=hint))
+            replies = await self.handle(Incoming(key, "start", lang_hint=hint))
         else:
             lang = await self.app.language(key, hint)
             lead = "" if request.query.get("resync") else self.app.text(lang, "welcome_back")
-            replies = render.resumed(await self.app.handle(
+            replies = render.resumed(await self.handle(
                 Incoming(key, "command", CURRENT, lang_hint=hint)), lead)
         extra = {"session": session} if header_mode else {}
         response = await self.answer(key, hint, replies, "", known_lang=None, extra=extra)
@@ -195,7 +201,7 @@ class WebChat:
         incoming = inbound.parse_turn(body, key, hint)
         if isinstance(incoming, inbound.Rejected):
             return self.error(incoming.code, lang)
-        replies = await self.app.handle(incoming)
+        replies = await self.handle(incoming)
         command = incoming.value if incoming.kind == "command" else ""
         response = await self.answer(key, hint, replies, command, known_lang=page_lang)
         forgotten = command == "forget" and not any(r.kind == "error" for r in replies)
@@ -225,6 +231,14 @@ class WebChat:
         return web.json_response(body)
 
     # -- helpers -------------------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """`App.handle`, whose unexpected exceptions come out as TurnFailed: counted once,
+        by the App, never again by the API's catch-all."""
+        try:
+            return await self.app.handle(incoming)
+        except Exception as exc:
+            raise TurnFailed(type(exc).__name__) from exc
 
     def ui(self, lang: str) -> dict[str, Any]:
         if lang not in self._ui:

@@ -231,9 +231,8 @@
         n.classList.remove("print-target");
       });
       box.classList.add("print-target");
-      document.body.classList.add("printing");
-      window.print();
-      document.body.classList.remove("printing");
+      document.body.classList.add("printing");  // until "afterprint": on phones print()
+      window.print();                           // returns before the page is printed
     }));
     row.appendChild(action(ui.download, function () {
       var url = URL.createObjectURL(new Blob([text + "\n"], { type: "text/plain;charset=utf-8" }));
@@ -304,6 +303,10 @@
     if (!text.trim() || busy) { return; }
     input.value = "";
     send({ text: text }, text);
+  });
+
+  window.addEventListener("afterprint", function () {
+    document.body.classList.remove("printing");  // the browser's own Print: the whole chat
   });
 
   document.addEventListener("keydown", function (event) {

@@ -67,8 +67,14 @@
 
     open.addEventListener("click", function () { show(panel.hidden); });
     close.addEventListener("click", function () { show(false); });
+    // Escape closes the panel: in the check (the frame asks, see app.js) or on the panel
+    // itself (its Close button); show(false) gives the focus back to the open button.
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !panel.hidden) { event.preventDefault(); show(false); }
+    });
     window.addEventListener("message", function (event) {
-      if (event.origin === base && event.data && event.data.backcheck === "close") { show(false); }
+      if (event.origin === base && frame && event.source === frame.contentWindow &&
+          event.data && event.data.backcheck === "close" && !panel.hidden) { show(false); }
     });
     panel.appendChild(close);
     script.parentNode.insertBefore(open, script.nextSibling);

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,23 +165,41 @@ def mermaid(flow: Flow, tr: Translator) -> str:
     return "\n".join(lines) + "\n"
 
 
-def describe(cond: rules.Condition | None) -> str:
-    """A condition in words short enough for a diagram edge."""
+@dataclass(frozen=True)
+class Phrasing:
+    """How `describe` words a condition's parts: short for a diagram edge (the default),
+    or as sentences for a clinician (bot/review)."""
+
+    answer: Callable[[rules.Answer], str] = lambda c: (
+        f"{c.question} = {' / '.join(sorted(c.options))}")
+    answered: str = "{} answered"
+    level: str = "level ≥ {}"
+    flag: str = "flag {}"
+    bracket_top: bool = True  # "(a or b)" at the top level too
+
+
+DIAGRAM = Phrasing()
+
+
+def describe(cond: rules.Condition | None, phrasing: Phrasing = DIAGRAM,
+             top: bool = True) -> str:
+    """A condition in words: by default short enough for a diagram edge."""
     if cond is None:
         return ""
     if isinstance(cond, rules.Answer):
-        return f"{cond.question} = {' / '.join(sorted(cond.options))}"
+        return phrasing.answer(cond)
     if isinstance(cond, rules.Any_ | rules.All_):
         joiner = " or " if isinstance(cond, rules.Any_) else " and "
-        return "(" + joiner.join(describe(c) for c in cond.items) + ")"
+        text = joiner.join(describe(c, phrasing, top=False) for c in cond.items)
+        return text if top and not phrasing.bracket_top else f"({text})"
     if isinstance(cond, rules.Not_):
-        return f"not {describe(cond.item)}"
+        return f"not {describe(cond.item, phrasing, top=False)}"
     if isinstance(cond, rules.LevelAtLeast):
-        return f"level ≥ {cond.level}"
+        return phrasing.level.format(cond.level)
     if isinstance(cond, rules.Answered):
-        return f"{cond.question} answered"
+        return phrasing.answered.format(cond.question)
     if isinstance(cond, rules.Flag):
-        return f"flag {cond.name}"
+        return phrasing.flag.format(cond.name)
     return "?"
 
 

@@ -134,27 +134,15 @@ def in_words(flow: Flow, tr: Translator, cond: rules.Condition | None) -> str:
     """A condition as a clinician reads it: "bladder_bowel is yes or not sure"."""
     if cond is None:
         return "always (whatever the answers)"
-    return _words(flow, tr, cond, top=True)
 
+    def answer(c: rules.Answer) -> str:
+        node = flow.nodes[c.question]
+        chosen = [o.id for o in node.options if o.id in c.options]
+        return f"{c.question} is " + " or ".join(option_label(tr, node, o) for o in chosen)
 
-def _words(flow: Flow, tr: Translator, cond: rules.Condition, top: bool = False) -> str:
-    if isinstance(cond, rules.Answer):
-        node = flow.nodes[cond.question]
-        chosen = [o.id for o in node.options if o.id in cond.options]
-        return f"{cond.question} is " + " or ".join(option_label(tr, node, o) for o in chosen)
-    if isinstance(cond, rules.Any_ | rules.All_):
-        joiner = " or " if isinstance(cond, rules.Any_) else " and "
-        text = joiner.join(_words(flow, tr, c) for c in cond.items)
-        return text if top else f"({text})"
-    if isinstance(cond, rules.Not_):
-        return f"not {_words(flow, tr, cond.item)}"
-    if isinstance(cond, rules.Answered):
-        return f"{cond.question} was asked"
-    if isinstance(cond, rules.LevelAtLeast):
-        return f"the level is at least {cond.level}"
-    if isinstance(cond, rules.Flag):
-        return f"flag {cond.name} is set"
-    return lint.describe(cond)
+    return lint.describe(cond, lint.Phrasing(
+        answer=answer, answered="{} was asked", level="the level is at least {}",
+        flag="flag {} is set", bracket_top=False))
 
 
 def path_in_words(flow: Flow, tr: Translator, path: Answers) -> list[str]:

@@ -30,9 +30,16 @@ from bot.i18n import Translator, load_locales
 
 Path_ = tuple[tuple[str, str], ...]
 
-# What lint proves besides the flow's own invariants.
-STRUCTURAL = ("level_never_goes_down", "red_flags_first", "red_flags_exit_at_once",
-              "progress_total_never_goes_up", "at_most_max_questions")
+# What lint proves besides the flow's own invariants, in words (the review pack prints them).
+STRUCTURAL = {
+    "level_never_goes_down": "the level never goes down as answers are added",
+    "red_flags_first": "the red-flag questions are asked first, in order",
+    "red_flags_exit_at_once": "from the exit level up, the very next step is the result "
+                              "(or a red flag that can still raise the level)",
+    "progress_total_never_goes_up": "the progress total (\"Question n of about N\") never "
+                                    "goes up during a check",
+    "at_most_max_questions": "no check takes more questions than the flow's max_questions",
+}
 
 
 @dataclass

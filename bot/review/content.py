@@ -22,11 +22,7 @@ from bot.wellness.tips import load_tips
 LANGS = ("en", "sv")
 REGIONS = ("SE", "GB", "US")
 # lint's own checks, which a hazard may name like a flow invariant
-STRUCTURAL = {
-    "level_never_goes_down": "the level never goes down as answers are added",
-    "red_flags_first": "the red-flag questions are asked first, in order",
-    "red_flags_exit_at_once": "from the exit level up, the very next step is the result",
-}
+STRUCTURAL = lint.STRUCTURAL
 
 Answers = tuple[tuple[str, str], ...]
 ResultKey = tuple[str, tuple[str, ...]]  # (level, "may fit" ids)

@@ -11,26 +11,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from bot.app import App
 from bot.config import Settings
 from bot.engine.flow import Flow
-from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
-from bot.i18n import Locales, load_locales
+from bot.i18n import Locales
 from bot.inflight import InFlight
 from bot.ops import Metrics
 from bot.platforms import PLATFORMS
-from bot.review.version import check_signed
+from bot.review.version import check_signed, running_content
 from bot.stores import open_sealed
 from bot.stores.base import Store
 from bot.wellness.settings import WellnessSettings
 
 
 def load_content(settings: Settings) -> tuple[Flow, Locales]:
-    """The locales and the shipped (or BACKCHECK_FLOW) flow, validated."""
-    locales = load_locales(LOCALES_DIR)
-    return load_flow(Path(settings.flow) if settings.flow else DEFAULT_FLOW, locales), locales
+    """The shipped (or BACKCHECK_FLOW) flow and the locales, validated: the very content
+    whose version BACKCHECK_SIGNED_VERSION pins."""
+    return running_content(settings).load()
 
 
 def build_app(settings: Settings, store: Store | None = None, *,

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.engine import lint, rules, triage
 from bot.engine.flow import Flow, Node
-from bot.engine.loader import load_flow
-from bot.i18n import Locales, Translator, load_locales
+from bot.i18n import Locales, Translator
 from bot.review.hazards import HazardLog, load_hazards
 from bot.review.version import Content, version_of
 from bot.wellness.tips import load_tips
 
-LANGS = ("en", "sv")
 REGIONS = ("SE", "GB", "US")
 # lint's own checks, which a hazard may name like a flow invariant
 STRUCTURAL = lint.STRUCTURAL
@@ -38,7 +37,8 @@ class Explored:
     results: dict[ResultKey, Answers] = field(default_factory=dict)  # -> shortest path
     applies: dict[str, int] = field(default_factory=dict)  # invariant -> paths it applied on
 
-    def keep(self, table: dict[str, Answers], key: str, path: Answers) -> None:
+    def keep(self, table: dict[Any, Answers], key: Any, path: Answers) -> None:
+        """Remember `path` for `key` when it is the shortest seen."""
         if key not in table or len(path) < len(table[key]):
             table[key] = path
 
@@ -57,8 +57,9 @@ def _walk(flow: Flow, node_id: str, path: Answers, found: Explored) -> None:
         return
     for option in node.options:
         new = (*path, (node.id, option.id))
-        target = triage.next_node(flow, node, option.id, triage.facts(flow, new))
-        lead = (f"level:{triage.level_of(flow, new)}" if flow.nodes[target].kind == "outcome"
+        known = triage.facts(flow, new)
+        target = triage.next_node(flow, node, option.id, known)
+        lead = (f"level:{flow.levels[known.rank]}" if flow.nodes[target].kind == "outcome"
                 else f"node:{target}")
         found.keep(found.leads.setdefault((node.id, option.id), {}), lead, new)
         _walk(flow, target, new, found)
@@ -67,9 +68,7 @@ def _walk(flow: Flow, node_id: str, path: Answers, found: Explored) -> None:
 def _finish(flow: Flow, path: Answers, found: Explored) -> None:
     found.paths += 1
     result = triage.outcome(flow, path)
-    key = (result.level, result.fits)
-    if key not in found.results or len(path) < len(found.results[key]):
-        found.results[key] = path
+    found.keep(found.results, (result.level, result.fits), path)
     known = triage.facts(flow, path)
     for inv in flow.invariants:
         if inv.cond.truth(known) is True:
@@ -102,6 +101,11 @@ class Review:
                     out[qid].append(level)
         return out
 
+    @property
+    def langs(self) -> tuple[str, ...]:
+        """The languages the content is written in, from its locale files."""
+        return self.locales.langs
+
     def results(self) -> list[tuple[ResultKey, Answers]]:
         """Every reachable result, most urgent first, then by the "may fit" list."""
         order = {f.id: i for i, f in enumerate(self.flow.fits)}
@@ -111,8 +115,7 @@ class Review:
 
 def gather(content: Content, hazards: Path) -> Review:
     """Load and validate the content, prove it and explore every path through it."""
-    locales = load_locales(content.locales)
-    flow = load_flow(content.flow, locales)
+    flow, locales = content.load()
     tips = load_tips(content.tips, locales) if content.tips.is_file() else ()
     names = {inv.name for inv in flow.invariants} | set(STRUCTURAL)
     return Review(flow, locales, content, version_of(content), tips, explore(flow),
@@ -139,9 +142,3 @@ def in_words(flow: Flow, tr: Translator, cond: rules.Condition | None) -> str:
     return lint.describe(cond, lint.Phrasing(
         answer=answer, answered="{} was asked", level="the level is at least {}",
         flag="flag {} is set", bracket_top=False))
-
-
-def path_in_words(flow: Flow, tr: Translator, path: Answers) -> list[str]:
-    """The answers of a path as "question short text: answer" lines."""
-    return [f"{tr.t(flow.nodes[q].short) if flow.nodes[q].short else q}: "
-            f"{option_label(tr, flow.nodes[q], a)}" for q, a in path]

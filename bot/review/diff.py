@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.flow import Flow
-from bot.engine.loader import load_flow
 from bot.errors import BackcheckError
-from bot.i18n import Locales, load_locales
+from bot.i18n import Locales
 from bot.review.content import in_words
 from bot.review.version import Content, short, version_of
 
@@ -62,8 +61,7 @@ class _Side:
 
 
 def _load(content: Content) -> _Side:
-    locales = load_locales(content.locales)
-    return _Side(load_flow(content.flow, locales), locales)
+    return _Side(*content.load())
 
 
 def compare(old: Content, new: Content) -> Diff:

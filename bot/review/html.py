@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 
 from bot.review import graph, sections
-from bot.review.content import LANGS, Review
+from bot.review.content import Review
 from bot.review.hazards import HazardLog
 from bot.review.markup import esc, items, section, table, tag
 from bot.review.style import CSS, page_css
@@ -71,7 +71,7 @@ def _picture(review: Review) -> str:
 
 
 def _side_by_side(review: Review, keys: list[str], head: str) -> str:
-    trs = [review.tr(lang) for lang in LANGS]
+    trs = [review.tr(lang) for lang in review.langs]
     return table([head, "English", "Svenska"], [
         [tag("code", esc(key)), *(esc(tr.t(key)) for tr in trs)] for key in keys], "texts")
 
@@ -79,7 +79,7 @@ def _side_by_side(review: Review, keys: list[str], head: str) -> str:
 def _texts(review: Review) -> str:
     en = review.tr("en")
     faq = [k for i in range(1, 100) for k in (f"faq.q{i}", f"faq.a{i}") if en.has(f"faq.q{i}")]
-    sources = [tr.words("sources") for tr in (review.tr(lang) for lang in LANGS)]
+    sources = [tr.words("sources") for tr in (review.tr(lang) for lang in review.langs)]
     inner = (tag("h3", "Questions & answers (FAQ)") + _side_by_side(review, faq, "key") +
              tag("h3", "Tips for wellness channels, in the order they are posted") +
              _side_by_side(review, [f"tips.{t}" for t in review.tips], "tip") +

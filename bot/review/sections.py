@@ -7,7 +7,6 @@ from bot.engine import lint
 from bot.engine.flow import Node
 from bot.engine.render import outcome
 from bot.review.content import (
-    LANGS,
     REGIONS,
     STRUCTURAL,
     Answers,
@@ -137,15 +136,15 @@ def said(review: Review, path: Answers, lang: str, region: str) -> str:
 
 def _region_rows(review: Review, path: Answers) -> list[list[str]]:
     """For each other region, the lines (English and Swedish) that differ from the first."""
-    base = [said(review, path, lang, REGIONS[0]).splitlines() for lang in LANGS]
+    base = [said(review, path, lang, REGIONS[0]).splitlines() for lang in review.langs]
     rows = []
     for region in REGIONS[1:]:
-        texts = [said(review, path, lang, region).splitlines() for lang in LANGS]
+        texts = [said(review, path, lang, region).splitlines() for lang in review.langs]
         if len({len(t) for t in (*texts, *base)}) == 1:  # line i is the same sentence
             rows += [[esc(region), *(esc(t[i]) for t in texts)] for i in range(len(texts[0]))
                      if any(t[i] != b[i] for t, b in zip(texts, base, strict=True))]
             continue
-        for t, b, lang in zip(texts, base, LANGS, strict=True):  # no line-by-line match
+        for t, b, lang in zip(texts, base, review.langs, strict=True):  # no line-by-line match
             rows += [[esc(f"{region} ({lang})"), esc(line), ""] for line in t if line not in b]
     return rows
 
@@ -158,7 +157,7 @@ def _result(review: Review, number: int, level: str, fits: tuple[str, ...],
     steps = items([f"{q} = {a} ({option_label(en, flow.nodes[q], a)})" for q, a in path],
                   ordered=True, cls="path")
     texts = table([f"English ({REGIONS[0]})", f"Svenska ({REGIONS[0]})"], [[
-        esc(said(review, path, lang, REGIONS[0])) for lang in LANGS]], "two texts")
+        esc(said(review, path, lang, REGIONS[0])) for lang in review.langs]], "two texts")
     regional = _region_rows(review, path)
     other = (tag("p", esc(f"In {', '.join(REGIONS[1:])} these lines read differently "
                           "(numbers and places of care come from the region):"), "muted")

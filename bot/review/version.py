@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, ROOT
+from bot.engine.flow import Flow
+from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, ROOT, load_flow
 from bot.errors import ConfigError
+from bot.i18n import Locales, load_locales
 
 
 class Settings(Protocol):
@@ -40,6 +42,11 @@ class Content:
         """The content under `root` (flows/ and locales/), with this flow file if given."""
         return cls(flow or root / "flows" / DEFAULT_FLOW.name, root / "locales",
                    root / "flows" / "tips.yaml")
+
+    def load(self) -> tuple[Flow, Locales]:
+        """The flow and its locales, read and validated."""
+        locales = load_locales(self.locales)
+        return load_flow(self.flow, locales), locales
 
     def files(self) -> list[tuple[str, Path]]:
         """(name, path) of every hashed file, in the order they are hashed."""

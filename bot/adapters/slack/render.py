@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import paging
 from bot.types import Button, Home, Reply
 
 SECTION_MAX = 3000
@@ -39,22 +40,7 @@ def escape(text: str) -> str:
 def split_text(text: str, limit: int = SECTION_MAX) -> list[str]:
     """Cut text into parts of at most `limit` characters, at a paragraph break if
     possible, else a line break, else a space; never mid-word unless a word is longer."""
-    parts: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[: limit + 1]
-        cut = -1
-        for sep in ("\n\n", "\n", " "):
-            cut = window.rfind(sep)
-            if cut > 0:
-                break
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
+    return paging.split(text, limit, ("\n\n", "\n", " "))
 
 
 def sections(text: str) -> list[Block]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
+from bot import paging
 from bot.types import Button, IncomingKind, Reply
 
 log = logging.getLogger("backcheck.telegram")
@@ -80,19 +81,7 @@ def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
 def chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Text in pieces of at most `limit` characters, cut at line breaks where possible,
     else at a space, else anywhere. Never returns an empty piece."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].strip()
-    if rest:
-        pieces.append(rest)
-    return [p for p in pieces if p]
+    return paging.split(text, limit, ("\n", " "))
 
 
 def messages(reply: Reply, username: str = "") -> list[tuple[str, InlineKeyboardMarkup | None]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
+from bot import commands
 from bot.adapters.telegram.render import parse_callback
 from bot.types import Incoming, IncomingKind, SessionKey
 
@@ -32,7 +33,8 @@ def command(text: str) -> tuple[IncomingKind, str]:
     """`/start`, `/check@bot` -> ("start", ""); `/language sv` -> ("command", "language sv")."""
     words = text.split()
     name = (words[0] if words else "/")[1:].split("@")[0].lower()
-    if name in ("start", "check"):
+    parsed = commands.parse_value(name)
+    if parsed is not None and parsed.name == "start":  # /start, or its menu name /check
         return "start", ""
     return "command", " ".join([name, *(w.lower() for w in words[1:2])])
 

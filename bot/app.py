@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from bot import commands
 from bot.commands import Command
+from bot.config import is_admin
 from bot.engine.flow import Flow
 from bot.engine.machine import State, step
 from bot.engine.triage import level_of
@@ -247,7 +248,7 @@ class App:
         if command.name == "checkin":
             how = command.arg if command.arg in followup.HOW else "same"
             return followup.answer(self, lang, how)
-        if f"{incoming.key.platform}:{incoming.key.user}" not in self.admins:
+        if not is_admin(self.admins, incoming.key.platform, incoming.key.user):
             return [Reply(kind="message", text=self.text(lang, "stats.refused"))]
         table = await stats.totals(self.store)
         return [Reply(kind="message", text=stats.render(table, self.locales.translator(

@@ -82,6 +82,12 @@ def parse_admins(raw: str) -> frozenset[str]:
     return frozenset(items)
 
 
+def is_admin(admins: frozenset[str], platform: str, user: str) -> bool:
+    """Whether this person is one of `admins` (parsed BACKCHECK_ADMINS) and so may see the
+    anonymous totals."""
+    return f"{platform}:{user}" in admins
+
+
 def _admin_example() -> str:
     return ",".join(f"{p.name}:{p.user_id_example}" for p in platforms.PLATFORMS
                     if p.user_id_example) or "platform:ID"
@@ -141,7 +147,8 @@ class Settings:
         if isinstance(values.get("admins"), str):
             values["admins"] = parse_admins(values["admins"])
         merged = {v.field: v.default for v in VARIABLES}
-        merged["store"] = default_store_url()
+        if "store" not in values:
+            merged["store"] = default_store_url()
         merged.update(values)
         object.__setattr__(self, "_values", merged)
 
@@ -169,7 +176,7 @@ class Settings:
 
     def get(self, field: str) -> str:
         """A setting as text, by field name (a platform reads its token this way)."""
-        return str(self.as_dict()[field])
+        return str(self.__dict__["_values"][field])
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with these settings changed."""
@@ -177,7 +184,7 @@ class Settings:
 
     def is_admin(self, platform: str, user: str) -> bool:
         """Whether this person may see the anonymous totals (BACKCHECK_ADMINS)."""
-        return f"{platform}:{user}" in self.admins
+        return is_admin(self.admins, platform, user)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -196,9 +203,12 @@ class Settings:
         """Raise ConfigError naming the first of these variables that is not set, and what
         it should hold. Each subcommand demands what it needs (its platform's token)."""
         for name in names:
-            var = BY_NAME[name]
-            if not getattr(self, var.field):
-                raise ConfigError(f"{name} is not set: expected {var.expected}")
+            if not self.is_set(name):
+                raise ConfigError(f"{name} is not set: expected {BY_NAME[name].expected}")
+
+    def is_set(self, name: str) -> bool:
+        """Whether the variable called `name` has a value (not empty)."""
+        return bool(getattr(self, BY_NAME[name].field))
 
     def secret_values(self) -> tuple[str, ...]:
         """The configured secret values (tokens, signing secrets, a store password), for

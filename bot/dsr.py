@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from bot import keys, platforms
@@ -37,35 +39,32 @@ def person_of(spec: str, settings: Settings) -> str:
     return person
 
 
-def _open(settings: Settings) -> SealedStore:
-    return open_sealed(settings.store, settings.secret_key)
+@asynccontextmanager
+async def _opened(settings: Settings) -> AsyncIterator[SealedStore]:
+    """The configured store, closed when done (its close() is no aclose())."""
+    store = open_sealed(settings.store, settings.secret_key)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def forget(settings: Settings, person: str) -> int:
     """Delete every record about the person; how many there were."""
-    store = _open(settings)
-    try:
+    async with _opened(settings) as store:
         return await store.forget(person)
-    finally:
-        await store.close()
 
 
 async def export(settings: Settings, person: str) -> dict[str, dict[str, Any]]:
     """Everything stored about the person, decrypted: namespace -> key -> data."""
-    store = _open(settings)
-    try:
+    async with _opened(settings) as store:
         return await store.records(person)
-    finally:
-        await store.close()
 
 
 async def rotate(settings: Settings) -> dict[str, int]:
     """Re-encrypt (and rename) every record under the first key."""
-    store = _open(settings)
-    try:
+    async with _opened(settings) as store:
         return await store.rotate()
-    finally:
-        await store.close()
 
 
 def _forget(args: argparse.Namespace) -> int:

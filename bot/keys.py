@@ -105,9 +105,17 @@ class Keyring:
 
     def pseudonyms(self, text: str) -> list[str]:
         """The id's pseudonym under every key, the current one first."""
-        raw = text.encode("utf-8", "surrogatepass")
-        return [hmac.new(k, raw, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
-                for k in self._id_keys]
+        return [_hmac_hex(k, text)[:PSEUDONYM_HEX] for k in self._id_keys]
+
+    @property
+    def id_key(self) -> bytes:
+        """The current HMAC key that names ids (derived from the first key)."""
+        return self._id_keys[0]
+
+
+def _hmac_hex(key: bytes, text: str) -> str:
+    """HMAC-SHA256 of an id under `key`, in hex: the pseudonym before it is shortened."""
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 # -- the pseudonym in log lines -------------------------------------------------------------
@@ -121,13 +129,12 @@ def install_log_pseudonyms(keyring: Keyring) -> None:
     """Make `log_id` agree with the store's person pseudonyms (a log line's user can be
     matched to their records by whoever holds the secret, and by nobody else)."""
     global _log_key
-    _log_key = keyring._id_keys[0]
+    _log_key = keyring.id_key
 
 
 def log_id(text: str) -> str:
     """The short keyed pseudonym of an id, the only form of a user id allowed in logs."""
-    raw = text.encode("utf-8", "surrogatepass")
-    return hmac.new(_log_key, raw, hashlib.sha256).hexdigest()[:LOG_HEX]
+    return _hmac_hex(_log_key, text)[:LOG_HEX]
 
 
 # -- where the key comes from ---------------------------------------------------------------
@@ -138,22 +145,15 @@ def key_file() -> Path:
     return Path(user_data_dir("backcheck")) / "secret.key"
 
 
-def missing() -> ConfigError:
-    """The one-line error of a bot started without a key."""
-    return ConfigError(f"{ENV} is not set: the bots encrypt what people answer; "
-                       f"make a key with `{MAKE_ONE}` and put it in .env")
-
-
-def load(secret: str, *, allow_file: bool = True) -> Keyring:
+def load(secret: str) -> Keyring:
     """The keyring from BACKCHECK_SECRET_KEY (`secret`); without it, the key file (made on
-    first use) when `allow_file`, else ConfigError naming the variable and the command."""
+    first use). A bot started without the variable was already stopped by
+    `Settings.require`."""
     if secret.strip():
         try:
             return Keyring.from_text(secret)
         except ValueError as exc:
             raise ConfigError(f"{ENV}: {exc} (make one with `{MAKE_ONE}`)") from None
-    if not allow_file:
-        raise missing()
     return Keyring.from_text(read_or_create(key_file()))
 
 

@@ -28,3 +28,8 @@ def get(name: str) -> Platform | None:
 def with_outbox() -> tuple[Platform, ...]:
     """The platforms that can post tips and follow-ups (wellness targets)."""
     return tuple(p for p in PLATFORMS if p.outbox)
+
+
+def tip_target_example() -> str:
+    """An example BACKCHECK_TIPS_TARGETS value: one target per platform with an outbox."""
+    return ",".join(f"{p.name}:{p.tip_target_example}" for p in with_outbox())

@@ -28,12 +28,12 @@ def open_store(url: str) -> Store:
     raise ConfigError(f"BACKCHECK_STORE={url!r}: expected memory://, sqlite:///path or redis://host:port/db")
 
 
-def open_sealed(url: str, secret: str, *, allow_file: bool = True) -> SealedStore:
+def open_sealed(url: str, secret: str) -> SealedStore:
     """The store for a BACKCHECK_STORE URL, encrypting with the BACKCHECK_SECRET_KEY keys
-    (`secret`; else the terminal's key file when `allow_file`). Log lines name people by
-    the same keyed pseudonym from now on. A Redis that refuses the password, or whose
-    certificate does not verify, is a ConfigError here, at start-up."""
-    keyring = keys.load(secret, allow_file=allow_file)
+    (`secret`; else the terminal's key file). Log lines name people by the same keyed
+    pseudonym from now on. A Redis that refuses the password, or whose certificate does
+    not verify, is a ConfigError here, at start-up."""
+    keyring = keys.load(secret)
     keys.install_log_pseudonyms(keyring)
     store = open_store(url)
     if url.startswith(("redis://", "rediss://")):

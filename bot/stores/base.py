@@ -18,6 +18,7 @@ PREFS = "prefs"
 FOLLOWUP = "followup"
 ONCE = "once"
 STATS = "stats"
+TIPS = "tips"  # the tip rotation and each slot's chosen tip (bot/wellness/tips.py)
 
 
 @dataclass(frozen=True)

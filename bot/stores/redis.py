@@ -173,12 +173,13 @@ async def _translated() -> AsyncIterator[None]:
         raise StoreError(f"redis store: {type(exc).__name__}: {exc}") from exc
 
 
-def check_login(url: str, timeout: float = TIMEOUT) -> None:
+def check_login(url: str) -> None:
     """Fail start-up with a ConfigError naming BACKCHECK_STORE (password masked) when Redis
     refuses the password or its TLS certificate does not verify. A Redis that is merely
     down is not an error here: the bot starts, /healthz says 503, and it recovers."""
     try:
-        client = SyncRedis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client = SyncRedis.from_url(url, socket_timeout=TIMEOUT,
+                                    socket_connect_timeout=TIMEOUT)
     except ValueError as exc:
         raise ConfigError(f"BACKCHECK_STORE is not a usable Redis URL: {exc}") from exc
     try:
@@ -186,10 +187,7 @@ def check_login(url: str, timeout: float = TIMEOUT) -> None:
     except AuthenticationError as exc:
         raise ConfigError(f"BACKCHECK_STORE={mask_url(url)}: Redis refused the login "
                           f"(wrong or missing password): {exc}") from None
-    except RedisError as exc:
-        if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
-            raise ConfigError(f"BACKCHECK_STORE={mask_url(url)}: Redis wants a password: "
-                              "redis://:PASSWORD@host:6379/0") from None
+    except RedisError as exc:  # NOAUTH and WRONGPASS replies are AuthenticationError
         if _tls_failure(exc):
             raise ConfigError(f"BACKCHECK_STORE={mask_url(url)}: Redis's TLS certificate "
                               "did not verify; name its CA with ?ssl_ca_certs=/path/ca.pem"

@@ -27,14 +27,13 @@ from typing import Any
 
 from bot.errors import CorruptRecord, VersionConflict
 from bot.keys import Keyring, Unsealable
-from bot.stores.base import FOLLOWUP, ONCE, PREFS, SESSION, STATS, Record, Store
+from bot.stores.base import FOLLOWUP, ONCE, PREFS, SESSION, STATS, TIPS, Record, Store
 
 log = logging.getLogger("backcheck.stores")
 
 PLAIN = frozenset({STATS})  # anonymous counters: no person, no answers
 PERSONAL = (SESSION, PREFS, FOLLOWUP)  # the namespaces that hold a person's data
-# Every sealed namespace, for `rotate`; "tips" is bot/wellness/tips.py's TIPS.
-SEALED = (*PERSONAL, ONCE, "tips")
+SEALED = (*PERSONAL, ONCE, TIPS)  # every sealed namespace, for `rotate`
 
 
 class SealedStore:
@@ -83,12 +82,11 @@ class SealedStore:
         left to expire, not deleted: a wrong key must never wipe a store."""
         if ns in PLAIN:
             return await self.inner.scan(ns)
-        found: dict[str, tuple[bool, Record]] = {}
+        found: dict[str, Record] = {}
         for name, env, rec in await self._scan_open(ns):
-            current = name == self.keyring.pseudonym(env["k"])
-            if env["k"] not in found or current:
-                found[env["k"]] = (current, Record(env["d"], rec.version))
-        return sorted((k, rec) for k, (_, rec) in found.items())
+            if env["k"] not in found or name == self.keyring.pseudonym(env["k"]):
+                found[env["k"]] = Record(env["d"], rec.version)
+        return sorted(found.items())
 
     async def incr(self, ns: str, key: str, amount: int = 1) -> int:
         return await self.inner.incr(ns, key, amount)

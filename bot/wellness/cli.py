@@ -14,12 +14,10 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from bot.app import App
 from bot.compose import build_app
 from bot.config import LANGS, Settings
 from bot.errors import ConfigError, DeliveryError
-from bot.platform import Platform
-from bot.platforms import BY_NAME, with_outbox
+from bot.platforms import BY_NAME, tip_target_example
 from bot.types import Reply, SessionKey
 from bot.wellness import stats
 from bot.wellness.scheduler import Outbox, Scheduler
@@ -46,28 +44,15 @@ class Tally:
         await self.inner.send(key, replies)
 
 
-def _reachable(platform: Platform, settings: Settings) -> bool:
-    """Whether the platform's outbox has its token."""
-    var = next(v for v in platform.variables if v.name == platform.token_variable)
-    return bool(getattr(settings, var.field))
-
-
-def _opener(platform: Platform, app: App, settings: Settings
-            ) -> contextlib.AbstractAsyncContextManager[Outbox]:
-    opener = platform.load(platform.outbox)
-    manager: contextlib.AbstractAsyncContextManager[Outbox] = opener(app, settings)
-    return manager
-
-
 async def post_tip(settings: Settings, wellness: WellnessSettings) -> int:
     """Post the next tip to every reachable target and print where it went."""
     app = build_app(settings, wellness=wellness)
     wanted = sorted({platform for platform, _ in wellness.tips_targets})
     try:
         async with contextlib.AsyncExitStack() as stack:
-            outboxes = {p: Tally(await stack.enter_async_context(_opener(BY_NAME[p], app,
-                                                                         settings)))
-                        for p in wanted if _reachable(BY_NAME[p], settings)}
+            outboxes = {p: Tally(await stack.enter_async_context(
+                            BY_NAME[p].load(BY_NAME[p].outbox)(app, settings)))
+                        for p in wanted if settings.is_set(BY_NAME[p].token_variable)}
             if not outboxes:
                 names = " and ".join(BY_NAME[p].token_variable for p in wanted)
                 raise ConfigError(f"BACKCHECK_TIPS_TARGETS names {' and '.join(wanted)}, but "
@@ -91,9 +76,8 @@ async def post_tip(settings: Settings, wellness: WellnessSettings) -> int:
 def _post(args: argparse.Namespace) -> int:
     settings, wellness = Settings.from_env(), WellnessSettings.from_env()
     if not wellness.tips_targets:
-        example = ",".join(f"{p.name}:{p.tip_target_example}" for p in with_outbox())
         raise ConfigError("BACKCHECK_TIPS_TARGETS is not set: name the channels and groups to "
-                          f"post to, e.g. {example}")
+                          f"post to, e.g. {tip_target_example()}")
     return asyncio.run(post_tip(settings, wellness))
 
 

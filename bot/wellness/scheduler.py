@@ -16,10 +16,10 @@ from typing import Protocol
 
 from bot.app import App
 from bot.errors import DeliveryError, StoreError, VersionConflict
-from bot.stores.base import ONCE
+from bot.stores.base import ONCE, TIPS
 from bot.types import Reply, SessionKey
 from bot.wellness import followup
-from bot.wellness.tips import TIPS, TIPS_FILE, load_tips, next_tip, tip_message
+from bot.wellness.tips import TIPS_FILE, load_tips, next_tip, tip_message
 
 log = logging.getLogger("backcheck.wellness")
 

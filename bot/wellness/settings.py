@@ -10,20 +10,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import ConfigError
-from bot.platforms import with_outbox
+from bot.platforms import tip_target_example, with_outbox
+from bot.wellness.stats import STATS_WEEKS
 
 
 def parse_targets(name: str, raw: str) -> tuple[tuple[str, str], ...]:
     """`<platform>:<channel or group id>,...` -> ((platform, id), ...), for the platforms
     that have an outbox (bot/platforms.py)."""
     names = tuple(p.name for p in with_outbox())
-    example = ",".join(f"{p.name}:{p.tip_target_example}" for p in with_outbox())
     out = []
     for item in filter(None, (part.strip() for part in raw.split(","))):
         platform, _, ident = item.partition(":")
         if platform not in names or not ident:
             raise ConfigError(f"{name}: {item!r} is not <platform>:<id> with platform "
-                              f"{' or '.join(names)}, e.g. {example}")
+                              f"{' or '.join(names)}, e.g. {tip_target_example()}")
         out.append((platform, ident))
     return tuple(out)
 
@@ -36,7 +36,7 @@ class WellnessSettings:
     tips_tz: str = "Europe/Stockholm"
     tips_targets: tuple[tuple[str, str], ...] = ()
     followup_days: float = 7.0
-    stats_weeks: int = 104  # anonymous weekly totals older than this are deleted
+    stats_weeks: int = STATS_WEEKS  # anonymous weekly totals older than this are deleted
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WellnessSettings:
@@ -64,10 +64,10 @@ class WellnessSettings:
         if days <= 0:
             raise ConfigError(f"BACKCHECK_FOLLOWUP_DAYS={raw_days!r}: expected a positive "
                               "number of days, e.g. 7")
-        weeks = (env.get("BACKCHECK_STATS_WEEKS", "") or "104").strip()
+        weeks = (env.get("BACKCHECK_STATS_WEEKS", "") or str(STATS_WEEKS)).strip()
         if not weeks.isdigit() or int(weeks) < 1:
             raise ConfigError(f"BACKCHECK_STATS_WEEKS={weeks!r}: expected a whole number of "
-                              "weeks to keep the anonymous totals, e.g. 104")
+                              f"weeks to keep the anonymous totals, e.g. {STATS_WEEKS}")
         return cls(cron, tz, parse_targets("BACKCHECK_TIPS_TARGETS",
                                            env.get("BACKCHECK_TIPS_TARGETS", "")),
                    days, int(weeks))

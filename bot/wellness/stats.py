@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.stores.base import STATS, Store
 
 SMALL = 5
+STATS_WEEKS = 104  # default BACKCHECK_STATS_WEEKS: how many weeks of totals are kept
 BAR = 20
 
 
@@ -24,7 +25,7 @@ def week_of(ts: float) -> str:
 
 
 async def record_completion(store: Store, level: str, now: float,
-                            keep_weeks: int = 104) -> None:
+                            keep_weeks: int = STATS_WEEKS) -> None:
     """Count one completed check; the first count of a week deletes the expired weeks."""
     if await store.incr(STATS, f"{week_of(now)}:{level}") == 1:
         await prune(store, now, keep_weeks)

@@ -8,10 +8,9 @@ from bot.engine.loader import ROOT
 from bot.engine.yamlio import load_yaml
 from bot.errors import FlowError, VersionConflict
 from bot.i18n import Locales, Translator
-from bot.stores.base import Store
+from bot.stores.base import TIPS, Store
 
 TIPS_FILE = ROOT / "flows" / "tips.yaml"
-TIPS = "tips"  # store namespace of the rotation and of each slot's chosen tip
 ROTATION = "rotation"
 
 

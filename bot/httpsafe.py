@@ -11,8 +11,9 @@
   it) keeps it and gets no X-Frame-Options (which cannot name those sites), and one that
   sets its own Cache-Control keeps it. Every other header is always added.
 
-Adapters build their aiohttp servers with `application()` and `runner()` instead of
-`web.Application()` and `web.AppRunner()`.
+Adapters build their aiohttp servers with `application()` and start them with
+`serve()` (a `runner()` set up on a TCP site) instead of `web.Application()` and
+`web.AppRunner()`.
 """
 
 from __future__ import annotations
@@ -43,18 +44,17 @@ OWN = ("Content-Security-Policy", "Cache-Control")  # a handler may set its own
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def application(*, max_body: int = MAX_BODY, body_timeout: float | None = None,
+def application(*, max_body: int = MAX_BODY,
                 middlewares: Sequence[Middleware] = ()) -> web.Application:
     """An aiohttp application with the body cap, the body timeout and the headers.
     `middlewares` (the adapter's own) run outside the guards, so they see a refused body
     (413) or a slow one (408) and may word the answer."""
-    timeout = BODY_TIMEOUT if body_timeout is None else body_timeout
 
     @web.middleware
     async def read_body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.body_exists:
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(BODY_TIMEOUT):
                     await request.read()  # kept by aiohttp: the handler reads it again
             except TimeoutError:
                 timed_out = web.Response(status=408, text="request body too slow")
@@ -76,12 +76,24 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
         response.headers[name] = value
 
 
-def runner(app: web.Application, *, header_timeout: float | None = None,
-           **kwargs: Any) -> web.AppRunner:
+def runner(app: web.Application, **kwargs: Any) -> web.AppRunner:
     """An AppRunner that closes a connection which has not sent a whole request header
-    within `header_timeout` seconds of connecting or of its last response (aiohttp's
+    within HEADER_TIMEOUT seconds of connecting or of its last response (aiohttp's
     keep-alive timer, which runs from the connection's start), and after a refused
     request reads what is left of its body for LINGER seconds at most."""
-    timeout = HEADER_TIMEOUT if header_timeout is None else header_timeout
-    return web.AppRunner(app, access_log=None, keepalive_timeout=timeout,
+    return web.AppRunner(app, access_log=None, keepalive_timeout=HEADER_TIMEOUT,
                          lingering_time=LINGER, **kwargs)
+
+
+async def serve(server: web.Application, host: str, port: int) -> web.AppRunner:
+    """`server` started on host:port (port 0: any free port) by a guarded `runner`; the
+    caller awaits `runner.cleanup()` at shutdown. One that cannot start (the port is
+    taken) is cleaned up here, since the caller never gets it."""
+    started = runner(server)
+    try:
+        await started.setup()
+        await web.TCPSite(started, host, port).start()
+    except BaseException:
+        await started.cleanup()
+        raise
+    return started

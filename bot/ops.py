@@ -152,9 +152,7 @@ async def start_ops_server(app: App, host: str, port: int) -> web.AppRunner:
     awaits `runner.cleanup()` at shutdown."""
     server = httpsafe.application()
     add_ops_routes(server, app)
-    runner = httpsafe.runner(server)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    runner = await httpsafe.serve(server, host, port)
     log.info("health and metrics on http://%s:%d/healthz and /metrics", host, bound_port(runner))
     return runner
 

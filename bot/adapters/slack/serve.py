@@ -72,10 +72,7 @@ def web_app(bot: SlackBot) -> web.Application:
 
 async def start_http(bot: SlackBot, host: str, port: int) -> web.AppRunner:
     """Serve `web_app(bot)` on host:port (0: any free port); the caller cleans up the runner."""
-    runner = httpsafe.runner(web_app(bot))
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
+    return await httpsafe.serve(web_app(bot), host, port)
 
 
 async def start_socket_mode(bot: SlackBot, app_token: str) -> AsyncSocketModeHandler:

@@ -93,9 +93,8 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen, then tell Telegram where to deliver (ConfigError if it refuses)."""
-        self.runner = httpsafe.runner(self.web_app())
-        await self.runner.setup()
-        await web.TCPSite(self.runner, self.webhook.listen, self.webhook.port).start()
+        self.runner = await httpsafe.serve(self.web_app(), self.webhook.listen,
+                                           self.webhook.port)
         try:
             await self.application.bot.set_webhook(
                 self.webhook.url, secret_token=self.webhook.secret,

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot import commands
 from bot.adapters.web import NAME, SESSION_ID, session_key
 from bot.types import Incoming, SessionKey
 
-__all__ = ["NAME", "Rejected", "client_lang", "lang_hint", "parse_turn", "session_key",
-           "valid_session"]
+__all__ = ["NAME", "Rejected", "client_lang", "decode", "lang_hint", "parse_turn",
+           "session_key", "turn_of", "valid_session"]
 
 OPTION_ID = re.compile(r"[a-z0-9_]{1,64}")
 TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -30,7 +31,6 @@ LANG = re.compile(r"[a-z]{2}")
 # except the admins'. Follow-ups are buttons only (and a web page cannot be written to a
 # week later).
 COMMANDS = tuple(s.name for s in commands.REGISTRY if s.person and not s.admin)
-MAX_TEXT = 4000
 
 
 @dataclass(frozen=True)
@@ -68,23 +68,30 @@ def lang_hint(explicit: str | None, accept_language: str | None,
     return min(ranked)[2] if ranked else None
 
 
-def client_lang(body: bytes) -> str | None:
-    """The "lang" the page says it shows, from a body that may not even be JSON."""
+def decode(body: bytes) -> dict[str, Any] | None:
+    """A request body's JSON object; None for a body that is not one (not even JSON)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
-    lang = data.get("lang") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def client_lang(data: dict[str, Any] | None) -> str | None:
+    """The "lang" the page says it shows, from a `decode`d body (None: not a JSON object)."""
+    lang = data.get("lang") if data is not None else None
     return lang if isinstance(lang, str) and LANG.fullmatch(lang) else None
 
 
 def parse_turn(body: bytes, key: SessionKey, hint: str | None) -> Incoming | Rejected:
     """One turn from a request body, or why not."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return Rejected("bad_json")
-    if not isinstance(data, dict):
+    return turn_of(decode(body), key, hint)
+
+
+def turn_of(data: dict[str, Any] | None, key: SessionKey,
+            hint: str | None) -> Incoming | Rejected:
+    """One turn from a `decode`d request body, or why not."""
+    if data is None:
         return Rejected("bad_json")
     token = data.get("token")
     if token is not None and not (isinstance(token, str) and TOKEN.fullmatch(token)):
@@ -100,7 +107,7 @@ def parse_turn(body: bytes, key: SessionKey, hint: str | None) -> Incoming | Rej
         text = data["text"]
         if not isinstance(text, str):
             return Rejected("bad_request")
-        return Incoming(key, "text", text[:MAX_TEXT], lang_hint=hint)
+        return Incoming(key, "text", text, lang_hint=hint)  # App cuts it to bot.app.MAX_TEXT
     return Rejected("bad_request")
 
 

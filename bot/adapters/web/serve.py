@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -42,24 +41,23 @@ from bot.compose import build_app
 from bot.config import Settings, port
 from bot.lifecycle import run_until_signal, shutdown
 from bot.ops import add_ops_routes, bound_port
-from bot.types import Incoming, Reply, SessionKey
+from bot.types import Incoming, Reply
 
 __all__ = ["COOKIE", "HEADER", "WebChat", "page_csp", "register", "serve", "start"]
 
 log = logging.getLogger("backcheck.web")
 
 DEFAULT_PORT = 8080
-STATIC = {"/app.js": "text/javascript", "/app.css": "text/css",
-          "/widget.js": "text/javascript", "/": "text/html"}
-UI_KEYS = ("title", "lang_name", "language_label", "log_label", "answers_label", "type_label",
-           "send", "you", "progress_label", "back", "restart", "help", "privacy", "forget",
+STATIC = {"/app.js": ("app.js", "text/javascript"), "/app.css": ("app.css", "text/css"),
+          "/widget.js": ("widget.js", "text/javascript"), "/": ("index.html", "text/html")}
+UI_KEYS = ("title", "language_label", "log_label", "answers_label", "type_label", "send",
+           "you", "progress_label", "back", "restart", "help", "privacy", "forget",
            "menu_label", "summary_title", "copy", "copied", "copy_failed", "print",
-           "download", "download_name", "start", "offline", "retry", "widget_open",
-           "widget_close", "widget_title")
+           "download", "download_name", "start", "offline", "widget_open", "widget_close",
+           "widget_title")
 STATUS = {"bad_json": 400, "bad_request": 400, "forged": 400, "unknown_session": 404,
           "too_large": 413, "slow_down": 429, "origin": 403, "stopping": 503}
 CURRENT = Command("current").text()  # where a check stands, changing nothing
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class TurnFailed(Exception):
@@ -78,9 +76,7 @@ def page_csp(origins: tuple[str, ...]) -> str:
 def static_files() -> dict[str, bytes]:
     """The page and its scripts, read once from the package."""
     folder = resources.files("bot.adapters.web") / "static"
-    names = {"/": "index.html", "/app.js": "app.js", "/app.css": "app.css",
-             "/widget.js": "widget.js"}
-    return {path: (folder / name).read_bytes() for path, name in names.items()}
+    return {path: (folder / name).read_bytes() for path, (name, _) in STATIC.items()}
 
 
 @dataclass
@@ -115,7 +111,8 @@ class WebChat:
         return web_app
 
     @web.middleware
-    async def _api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _api(self, request: web.Request,
+                   handler: httpsafe.Handler) -> web.StreamResponse:
         """Every API failure as JSON with a localized message (a body over the cap too);
         CORS on the API for the listed origins only. httpsafe adds the security headers."""
         if not request.path.startswith("/api/"):
@@ -138,7 +135,7 @@ class WebChat:
 
     async def static(self, request: web.Request) -> web.Response:
         path = request.path
-        headers = {"Content-Type": f"{STATIC[path]}; charset=utf-8",
+        headers = {"Content-Type": f"{STATIC[path][1]}; charset=utf-8",
                    "Cache-Control": "no-cache"}
         if path == "/":  # the page (and, with ?embed=1, the widget's frame)
             headers["Content-Security-Policy"] = page_csp(self.settings.origins)
@@ -169,15 +166,15 @@ class WebChat:
         new = not inbound.valid_session(session)
         session = secrets.token_urlsafe(32) if new else session
         key = inbound.session_key(session or "")
-        if new:
-            replies = await self.handle(Incoming(key, "start", lang_hint=hint))
-        else:
-            lang = await self.app.language(key, hint)
+        first = Incoming(key, "start", lang_hint=hint) if new else Incoming(
+            key, "command", CURRENT, lang_hint=hint)
+        replies = await self.handle(first)
+        lang = await self.app.language(key, hint)  # "current" changes nothing, nor the language
+        if not new:
             lead = "" if request.query.get("resync") else self.app.text(lang, "welcome_back")
-            replies = render.resumed(await self.handle(
-                Incoming(key, "command", CURRENT, lang_hint=hint)), lead)
+            replies = render.resumed(replies, lead)
         extra = {"session": session} if header_mode else {}
-        response = await self.answer(key, hint, replies, "", known_lang=None, extra=extra)
+        response = self.answer(lang, replies, "", known_lang=None, extra=extra)
         if new and not header_mode:
             transport.set_cookie(response, session or "",
                                  secure=transport.secure(request, self.settings),
@@ -189,8 +186,8 @@ class WebChat:
         hint = self.hint(request)
         if (refused := self.refused(request, hint)) is not None:
             return refused
-        body = await request.read()
-        page_lang = inbound.client_lang(body)  # the language the page shows now
+        data = inbound.decode(await request.read())
+        page_lang = inbound.client_lang(data)  # the language the page shows now
         lang = hint = page_lang or hint
         session, header_mode = transport.session_of(request)
         if not inbound.valid_session(session):
@@ -198,12 +195,13 @@ class WebChat:
         if not self.per_session.allow(session or ""):
             return self.error("slow_down", lang)
         key = inbound.session_key(session or "")
-        incoming = inbound.parse_turn(body, key, hint)
+        incoming = inbound.turn_of(data, key, hint)
         if isinstance(incoming, inbound.Rejected):
             return self.error(incoming.code, lang)
         replies = await self.handle(incoming)
         command = incoming.value if incoming.kind == "command" else ""
-        response = await self.answer(key, hint, replies, command, known_lang=page_lang)
+        response = self.answer(await self.app.language(key, hint), replies, command,
+                               known_lang=page_lang)
         forgotten = command == "forget" and not any(r.kind == "error" for r in replies)
         if forgotten and not header_mode:
             transport.forget_cookie(response)
@@ -217,12 +215,10 @@ class WebChat:
         lang = hint or self.app.default_lang
         return web.json_response({"lang": lang, "ui": self.ui(lang)})
 
-    async def answer(self, key: SessionKey, hint: str | None, replies: list[Reply],
-                     command: str, *, known_lang: str | None,
-                     extra: dict[str, Any] | None = None) -> web.Response:
-        """The JSON for a turn: the messages, the language now, and the page's words in
-        it when the page does not have them yet."""
-        lang = await self.app.language(key, hint)
+    def answer(self, lang: str, replies: list[Reply], command: str, *,
+               known_lang: str | None, extra: dict[str, Any] | None = None) -> web.Response:
+        """The JSON for a turn: the messages, the language now (`lang`, read after the
+        turn), and the page's words in it when the page does not have them yet."""
         body: dict[str, Any] = {"lang": lang,
                                 "messages": render.messages(replies, command=command)}
         if lang != known_lang:
@@ -243,7 +239,7 @@ class WebChat:
     def ui(self, lang: str) -> dict[str, Any]:
         if lang not in self._ui:
             strings: dict[str, Any] = {k: self.app.text(lang, f"web.{k}") for k in UI_KEYS}
-            strings["langs"] = [{"code": code, "name": self.app.text(code, "web.lang_name")}
+            strings["langs"] = [{"code": code, "name": self.app.text(code, "lang_name")}
                                 for code in self.app.locales.langs]
             self._ui[lang] = strings
         return self._ui[lang]
@@ -282,9 +278,7 @@ class WebChat:
 
 async def start(chat: WebChat, host: str, port_number: int) -> web.AppRunner:
     """Serve `chat` on host:port (0: any free port); the caller awaits `runner.cleanup()`."""
-    runner = httpsafe.runner(chat.application())
-    await runner.setup()
-    await web.TCPSite(runner, host, port_number).start()
+    runner = await httpsafe.serve(chat.application(), host, port_number)
     log.info("web: listening on http://%s:%d/", host, bound_port(runner))
     return runner
 
@@ -299,7 +293,7 @@ async def serve(settings: Settings, host: str, port_number: int) -> None:
         runners.append(await start(chat, host, port_number))
 
     async def end() -> None:
-        app.in_flight.stopping = True  # the API answers 503, /healthz says "stopping"
+        # shutdown marks the App stopping first: the API answers 503, /healthz "stopping"
         await shutdown(app, settings.shutdown_timeout)
         for runner in runners:
             await runner.cleanup()

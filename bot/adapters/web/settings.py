@@ -33,13 +33,13 @@ class WebSettings:
 
     @classmethod
     def of(cls, settings: Settings) -> WebSettings:
-        """The web chat's view of the (already checked) settings."""
-        return cls(origins=tuple(settings.web_origins),
+        """The web chat's view of the (already checked and parsed) settings."""
+        return cls(origins=settings.web_origins,
                    secure_cookie=settings.web_secure_cookie,
-                   trust_proxy=bool(settings.web_trust_proxy),
-                   session_rate=int(settings.web_session_rate),
-                   address_rate=int(settings.web_address_rate),
-                   max_body=int(settings.web_max_body))
+                   trust_proxy=settings.web_trust_proxy,
+                   session_rate=settings.web_session_rate,
+                   address_rate=settings.web_address_rate,
+                   max_body=settings.web_max_body)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:

@@ -39,16 +39,21 @@ def secure(request: web.Request, settings: WebSettings) -> bool:
     mode = settings.secure_cookie
     if mode != "auto":
         return mode == "true"
-    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
-    return request.secure or forwarded.lower() == "https"
+    return request.secure or forwarded_proto(request).lower() == "https"
 
 
 def own_origin(request: web.Request, settings: WebSettings) -> str:
     """The origin the page itself is served from (its own requests are not foreign)."""
     scheme = request.scheme
     if settings.trust_proxy and request.headers.get("X-Forwarded-Proto"):
-        scheme = request.headers["X-Forwarded-Proto"].split(",")[0].strip()
+        scheme = forwarded_proto(request)
     return f"{scheme}://{request.host}".lower()
+
+
+def forwarded_proto(request: web.Request) -> str:
+    """The scheme a proxy says the request came over (its first X-Forwarded-Proto); ""
+    when none says."""
+    return request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
 
 
 def foreign(request: web.Request, settings: WebSettings) -> bool:

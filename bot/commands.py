@@ -48,6 +48,7 @@ REGISTRY: tuple[Spec, ...] = (
     Spec("privacy", "engine", menu=True),
     Spec("forget", "app", menu=True),
     Spec("summary", "engine"),
+    Spec("result", "engine"),  # "Show my result now", once the level is known (SPEC 4.5)
     Spec("stats", "app", in_place=True, admin=True),
     Spec("followup", "app", person=False),  # "check in with me in 7 days"
     Spec("checkin", "app", person=False),  # better / same / worse

@@ -87,6 +87,7 @@ class Reply:
     sections: tuple[str, ...] = field(default=())  # the outcome in parts, for platform limits
     prompt: str = ""  # a question's own sentence, without the progress line
     lead: str = ""  # a message shown above the question (help, "went back", a re-prompt)
+    level: str | None = None  # on a question: the level already known (an emergency sign)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,16 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A guideline or article behind rules, fits and advice: shown with its address."""
+
+    id: str
+    title: str
+    url: str
+    kind: Literal["guideline", "article"]
+
+
+@dataclass(frozen=True)
 class Rule:
     """When `cond` holds, the level is at least `level`; `why` names the deciding questions."""
 
@@ -59,7 +69,8 @@ class Rule:
     cond: Condition | None
     why: tuple[str, ...]
     line: int | None = None
-    source: str = ""  # the guidance the rule comes from (NICE CKS sciatica, GIRFT, ...)
+    source: str = ""  # the guidance in words (titles of `sources`), for reviewers
+    sources: tuple[str, ...] = ()  # ids in the flow's sources registry
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class Fit:
     id: str
     cond: Condition
     line: int | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,11 +125,22 @@ class Flow:
     followup: tuple[str, ...] = ()  # levels after which a check-in can be booked
     worse: tuple[SafetyNet, ...] = ()  # "seek help at once if", most urgent first
     max_questions: int = 0  # no check may take more questions than this (0: no limit)
+    # After an emergency sign: which questions may still be asked, and at most how many.
+    after_exit: tuple[str, ...] = ()
+    after_exit_max: int = 0
+    announce_at: str = ""  # from this level on, each question shows the level so far
+    sources: tuple[Source, ...] = ()
+    help_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fit_notes: tuple[tuple[str, Condition | None], ...] = ()  # lines under the "may fit" list
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rank(self, level: str) -> int:
         """0 for the least urgent level, rising with urgency."""
         return self.ranks[level]
+
+    def outcome_node(self) -> str:
+        """The node a check ends at (the first outcome node)."""
+        return next(n.id for n in self.nodes.values() if n.kind == "outcome")
 
     def questions(self) -> list[Node]:
         """Every question node, in file order."""

@@ -4,8 +4,11 @@ draws it as a Mermaid diagram for clinicians to review.
 Lint walks every path from the start to the outcome, trying every option of every
 question, and checks at each step and at the end:
 - the level never goes down as answers are added;
-- red-flag questions come first, in order, and from `exit_at` up the next step is the result
-  (or a red flag that can still raise the level, such as trouble breathing);
+- red-flag questions come first, in order; at the top level (an ambulance) the next step is
+  the result; from `exit_at` up only the flow's `after_exit` questions not yet asked follow
+  (or a red flag that can still raise the level, such as trouble breathing), at most
+  `after_exit_max` of them, and on each one "Show my result now" (`result`) is offered and
+  ends the check at that level;
 - the progress total ("Question 3 of about 15") never goes up, and stays within
   `max_questions`;
 - every invariant: when its condition holds, the level is at least its level — and on a
@@ -26,7 +29,9 @@ from typing import Any
 from bot.engine import rules, triage
 from bot.engine.flow import Flow
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
-from bot.i18n import Translator, load_locales
+from bot.engine.machine import State, current, step
+from bot.i18n import Locales, Translator, load_locales
+from bot.types import Incoming, SessionKey
 
 Path_ = tuple[tuple[str, str], ...]
 
@@ -34,8 +39,14 @@ Path_ = tuple[tuple[str, str], ...]
 STRUCTURAL = {
     "level_never_goes_down": "the level never goes down as answers are added",
     "red_flags_first": "the red-flag questions are asked first, in order",
-    "red_flags_exit_at_once": "from the exit level up, the very next step is the result "
-                              "(or a red flag that can still raise the level)",
+    "ambulance_ends_at_once": "at the most urgent level the very next step is the result",
+    "red_flags_exit_at_once": "from the exit level up, only the remaining warning-sign questions "
+                              "that can change the cause follow (or a red flag that can still "
+                              "raise the level)",
+    "at_most_after_exit_max": "no more than the flow's after_exit_max questions follow an "
+                              "emergency sign",
+    "result_accepted_after_exit": "on every question after an emergency sign, \"Show my result "
+                                  "now\" is offered and ends the check at that level",
     "progress_total_never_goes_up": "the progress total (\"Question n of about N\") never "
                                     "goes up during a check",
     "at_most_max_questions": "no check takes more questions than the flow's max_questions",
@@ -56,14 +67,16 @@ class Report:
             self.violations[name] = (why, path)
 
 
-def prove(flow: Flow) -> Report:
-    """Explore every path of the flow and check every invariant on it."""
+def prove(flow: Flow, locales: Locales | None = None) -> Report:
+    """Explore every path of the flow and check every invariant on it. With `locales`,
+    "Show my result now" is also tried through the engine on every question it is offered."""
     report = Report()
-    _walk(flow, flow.start, (), 0, report)
+    _walk(flow, flow.start, (), 0, report, locales)
     return report
 
 
-def _walk(flow: Flow, node_id: str, path: Path_, rank: int, report: Report) -> None:
+def _walk(flow: Flow, node_id: str, path: Path_, rank: int, report: Report,
+          locales: Locales | None) -> None:
     node = flow.nodes[node_id]
     if node.kind == "outcome":
         report.paths += 1
@@ -78,13 +91,67 @@ def _walk(flow: Flow, node_id: str, path: Path_, rank: int, report: Report) -> N
                            f"the level fell from {flow.levels[rank]} to {flow.levels[known.rank]}",
                            new)
         target = triage.next_node(flow, node, option.id, known)
-        if (known.rank >= flow.rank(flow.exit_at) and flow.nodes[target].kind != "outcome"
-                and not _escalates(flow, target, known.rank)):
-            report.violate("red_flags_exit_at_once",
-                           f"level {flow.levels[known.rank]} reached but the check goes on to "
-                           f"{target!r}", new)
+        _check_exit(flow, new, target, known.rank, report, locales)
         _check_progress(flow, node_id, path, target, new, report)
-        _walk(flow, target, new, known.rank, report)
+        _walk(flow, target, new, known.rank, report, locales)
+
+
+def _check_exit(flow: Flow, path: Path_, target: str, rank: int, report: Report,
+                locales: Locales | None) -> None:
+    """After an emergency sign: which questions may follow, how many, and that each one
+    can be cut short with "Show my result now" at the level already reached."""
+    if rank < flow.rank(flow.exit_at) or flow.nodes[target].kind == "outcome":
+        return
+    level = flow.levels[rank]
+    if rank == len(flow.levels) - 1:
+        report.violate("ambulance_ends_at_once", f"level {level} reached but the check goes "
+                       f"on to {target!r}", path)
+    escalates = _escalates(flow, target, rank)
+    asked = {q for q, _ in path}
+    if not escalates and (target not in flow.after_exit or target in asked):
+        report.violate("red_flags_exit_at_once",
+                       f"level {level} reached but the check goes on to {target!r}", path)
+    if flow.after_exit_max and _after_exit_count(flow, path) + 1 > flow.after_exit_max:
+        report.violate("at_most_after_exit_max", f"more than {flow.after_exit_max} questions "
+                       f"follow an emergency sign (next: {target!r})", path)
+    if not escalates:
+        _check_result(flow, path, target, level, report, locales)
+
+
+def _after_exit_count(flow: Flow, path: Path_) -> int:
+    """How many questions that cannot raise the level were asked once `exit_at` was reached."""
+    exit_rank = flow.rank(flow.exit_at)
+    count = 0
+    for i, (qid, _) in enumerate(path):
+        before = triage.facts(flow, path[:i]).rank
+        if before >= exit_rank and not _escalates(flow, qid, before):
+            count += 1
+    return count
+
+
+def _check_result(flow: Flow, path: Path_, target: str, level: str, report: Report,
+                  locales: Locales | None) -> None:
+    """"Show my result now" is allowed at `target` on this path (the engine's own test,
+    `triage.can_finish`), and, tried through the engine once per question and level, it is
+    offered as a button and ends the check at `level`."""
+    if not triage.can_finish(flow, target, path):
+        report.violate("result_accepted_after_exit", f"\"Show my result now\" is not allowed "
+                       f"at {target!r}", path)
+        return
+    tried = ("lint_result", target, level)
+    if locales is None or tried in flow.memo:
+        return
+    flow.memo[tried] = True
+    state = State(target, path, locales.langs[0], "lint", 1)  # the engine, as a person meets it
+    reply = current(flow, state, locales.translator(state.lang, "SE"))
+    offered = any(b.kind == "command" and b.value == "result" for b in reply.buttons)
+    key = SessionKey("lint", "", "", "")
+    after, replies = step(flow, state, Incoming(key, "command", "result", state.token), locales,
+                          "SE")
+    ended = [r.outcome for r in replies if r.kind == "outcome" and r.outcome]
+    if not offered or after is None or not after.done or not ended or ended[0].level != level:
+        report.violate("result_accepted_after_exit", f"\"Show my result now\" at {target!r} "
+                       f"did not end the check at {level}", path)
 
 
 def _escalates(flow: Flow, node_id: str, rank: int) -> bool:
@@ -138,8 +205,9 @@ def format_path(path: Path_) -> str:
 
 def _lint(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    flow = load_flow(Path(args.flow), load_locales(LOCALES_DIR))
-    report = prove(flow)
+    locales = load_locales(LOCALES_DIR)
+    flow = load_flow(Path(args.flow), locales)
+    report = prove(flow, locales)
     seconds = time.perf_counter() - started
     for name, (why, path) in sorted(report.violations.items()):
         print(f"VIOLATED {name}: {why}\n  shortest counterexample: {format_path(path)}")

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import rules
-from bot.engine.flow import Fit, Flow, Invariant, Node, Option, Rule, SafetyNet, Transition
+from bot.engine.flow import (Fit, Flow, Invariant, Node, Option, Rule, SafetyNet, Source,
+                             Transition)
 from bot.engine.yamlio import line_of, load_yaml
 from bot.errors import FlowError
 from bot.i18n import Locales
@@ -50,6 +51,8 @@ def load_flow(path: Path, locales: Locales) -> Flow:
             raise ctx.fail(f"missing top-level key {key!r}", line=line_of(raw))
     levels = _levels(ctx, raw)
     nodes = _nodes(ctx, raw["nodes"])
+    sources = tuple(_source(ctx, s) for s in _list(ctx, raw, "sources"))
+    titles = {s.id: s.title for s in sources}
     flow = Flow(
         id=str(raw["flow"]),
         path=str(path),
@@ -58,11 +61,9 @@ def load_flow(path: Path, locales: Locales) -> Flow:
         exit_at=str(raw.get("exit_at", levels[-1])),
         red_flags=tuple(raw.get("red_flags", ())),
         nodes=nodes,
-        rules=tuple(_rule(ctx, r) for r in _list(ctx, raw, "rules")),
-        fits=tuple(
-            Fit(k, rules.parse(v, file=ctx.file, node=f"fits.{k}"), line_of(raw["fits"], k))
-            for k, v in (raw.get("fits") or {}).items()
-        ),
+        rules=tuple(_rule(ctx, r, titles) for r in _list(ctx, raw, "rules")),
+        fits=tuple(_fit(ctx, k, v, line_of(raw["fits"], k))
+                   for k, v in (raw.get("fits") or {}).items()),
         invariants=tuple(_invariant(ctx, i) for i in _list(ctx, raw, "invariants")),
         ranks={level: i for i, level in enumerate(levels)},
         tests=tuple(_tests(ctx, raw)),
@@ -70,6 +71,12 @@ def load_flow(path: Path, locales: Locales) -> Flow:
         followup=tuple(str(x) for x in _list(ctx, raw, "followup")),
         worse=tuple(_worse(ctx, w) for w in _list(ctx, raw, "worse")),
         max_questions=int(raw.get("max_questions") or 0),
+        after_exit=tuple(str(q) for q in _list(ctx, raw, "after_exit")),
+        after_exit_max=int(raw.get("after_exit_max") or 0),
+        announce_at=str(raw.get("announce_at") or raw.get("exit_at", levels[-1])),
+        sources=sources,
+        help_sources={e["key"]: _ids(e) for e in _list(ctx, raw, "helps") if isinstance(e, dict)},
+        fit_notes=tuple(_helps(ctx, raw, "fit_notes")),
     )
     validate(ctx, flow, raw)
     check_locales(ctx, flow, locales)
@@ -170,22 +177,50 @@ def _tests(ctx: _Ctx, raw: dict[str, Any]) -> list[tuple[str, frozenset[str] | N
     return out
 
 
-def _helps(ctx: _Ctx, raw: dict[str, Any]) -> list[tuple[str, rules.Condition | None]]:
+def _helps(ctx: _Ctx, raw: dict[str, Any], key: str = "helps"
+           ) -> list[tuple[str, rules.Condition | None]]:
+    """`helps` (or `fit_notes`): a locale key and when it is shown."""
     out: list[tuple[str, rules.Condition | None]] = []
-    for entry in _list(ctx, raw, "helps"):
+    for entry in _list(ctx, raw, key):
         if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
-            raise ctx.fail(f"a helps entry is {{key: locale key, if: condition}}, got {entry!r}")
-        cond = rules.parse(entry["if"], file=ctx.file, node="helps") if "if" in entry else None
+            raise ctx.fail(f"a {key} entry is {{key: locale key, if: condition}}, got {entry!r}")
+        cond = rules.parse(entry["if"], file=ctx.file, node=key) if "if" in entry else None
         out.append((entry["key"], cond))
     return out
 
 
-def _rule(ctx: _Ctx, raw: Any) -> Rule:
+def _ids(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The source ids an entry names: `source: id` or `source: [id, ...]`."""
+    value = raw.get("source") or ()
+    return (value,) if isinstance(value, str) else tuple(str(x) for x in value)
+
+
+def _source(ctx: _Ctx, raw: Any) -> Source:
+    if not isinstance(raw, dict) or not {"id", "title", "url", "kind"} <= set(raw) or (
+            raw["kind"] not in ("guideline", "article")):
+        raise ctx.fail(f"a source is {{id, title, url, kind: guideline | article}}, got {raw!r}",
+                       "sources", line_of(raw))
+    return Source(str(raw["id"]), str(raw["title"]), str(raw["url"]), raw["kind"])
+
+
+def _fit(ctx: _Ctx, fid: str, raw: Any, line: int | None) -> Fit:
+    """A fit is a condition, or {if: condition, source: [ids]}."""
+    where = f"fits.{fid}"
+    if isinstance(raw, dict) and "if" in raw:
+        return Fit(fid, rules.parse(raw["if"], file=ctx.file, node=where), line, _ids(raw))
+    return Fit(fid, rules.parse(raw, file=ctx.file, node=where), line)
+
+
+def _rule(ctx: _Ctx, raw: Any, titles: dict[str, str]) -> Rule:
     if not isinstance(raw, dict) or "level" not in raw:
         raise ctx.fail(f"a rule is {{level: L, if: condition, why: [questions]}}, got {raw!r}")
     cond = rules.parse(raw["if"], file=ctx.file, node="rules") if "if" in raw else None
-    return Rule(str(raw["level"]), cond, tuple(raw.get("why") or ()), line_of(raw),
-                str(raw.get("source", "")))
+    ids = _ids(raw) if isinstance(raw.get("source"), list) else ()
+    for sid in ids:
+        if sid not in titles:
+            raise ctx.fail(f"unknown source {sid!r}", "rules", line_of(raw))
+    text = "; ".join(titles[s] for s in ids) if ids else str(raw.get("source", ""))
+    return Rule(str(raw["level"]), cond, tuple(raw.get("why") or ()), line_of(raw), text, ids)
 
 
 def _worse(ctx: _Ctx, raw: Any) -> SafetyNet:
@@ -246,7 +281,28 @@ def validate(ctx: _Ctx, flow: Flow, raw: dict[str, Any]) -> None:
             raise ctx.fail(f"followup names unknown level {level!r}", line=line_of(raw, "followup"))
     for q in flow.red_flags:
         _check_question(ctx, flow, q, "red_flags", line_of(raw, "red_flags"))
+    for q in flow.after_exit:
+        _check_question(ctx, flow, q, "after_exit", line_of(raw, "after_exit"))
+    if flow.announce_at not in flow.ranks:
+        raise ctx.fail(f"announce_at {flow.announce_at!r} is not a level",
+                       line=line_of(raw, "announce_at"))
+    _check_sources(ctx, flow, raw)
     _check_graph(ctx, flow)
+
+
+def _check_sources(ctx: _Ctx, flow: Flow, raw: dict[str, Any]) -> None:
+    """Every source a fit or piece of advice names is in the registry, once."""
+    known = [s.id for s in flow.sources]
+    if len(set(known)) != len(known):
+        raise ctx.fail("duplicate source id", "sources", line_of(raw, "sources"))
+    named = [(f"fits.{f.id}", f.sources) for f in flow.fits] + [
+        (f"helps.{k}", ids) for k, ids in flow.help_sources.items()]
+    for where, ids in named:
+        for sid in ids:
+            if sid not in known:
+                raise ctx.fail(f"unknown source {sid!r}", where)
+    for _, cond in flow.fit_notes:
+        _check_refs(ctx, flow, cond, "fit_notes", line_of(raw, "fit_notes"))
 
 
 def _all_transitions(node: Node) -> list[Transition]:
@@ -317,6 +373,10 @@ def required_keys(flow: Flow) -> dict[str, str]:
         keys.setdefault(key, "helps")
     for net in flow.worse:
         keys.setdefault(net.key, "worse")
+    for key, _ in flow.fit_notes:
+        keys.setdefault(key, "fit_notes")
+    for level in flow.levels[flow.ranks.get(flow.announce_at, len(flow.levels)):]:
+        keys.setdefault(f"banner.{level}", "announce_at")
     for fit in flow.fits:
         keys.setdefault(f"fit.{fit.id}.name", f"fits.{fit.id}")
         keys.setdefault(f"fit.{fit.id}.about", f"fits.{fit.id}")

@@ -140,7 +140,7 @@ def _answer(flow: Flow, state: State, option_id: str, tr: Translator,
 def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
              locales: Locales, region: str, followup_days: float = 7) -> Step:
     tr = locales.translator(state.lang, region)
-    if name in ("back", "restart") and token is not None and token != state.token:
+    if name in ("back", "restart", "result") and token is not None and token != state.token:
         return state, [Reply("stale", tr.t("stale"))]
     if name == "start":
         return _start(flow, state, tr)
@@ -161,6 +161,8 @@ def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
             return state, [Reply("message", tr.t("errors.resync")),
                            render.outcome(flow, tr, state.answers, state.token, followup_days)]
         return state, [current(flow, state, tr, lead=tr.t("errors.resync"))]
+    if name == "result":
+        return _result(flow, state, tr, followup_days)
     if name == "summary":
         text = render.summary(flow, tr, state.answers, state.day, state.done)
         return state, [Reply("message", text), current(flow, state, tr)]
@@ -168,6 +170,17 @@ def _command(flow: Flow, state: State, name: str, arg: str, token: str | None,
     if name in texts:
         return state, [current(flow, state, tr, lead=texts[name](tr))]
     return state, [current(flow, state, tr, lead=tr.t("reprompt"))]
+
+
+def _result(flow: Flow, state: State, tr: Translator, followup_days: float) -> Step:
+    """"Show my result now": ends the check only where nothing still to come could raise the
+    level (after an emergency sign); anywhere else it skips nothing and says why."""
+    if state.done:
+        return state, [render.outcome(flow, tr, state.answers, state.token, followup_days)]
+    if not triage.can_finish(flow, state.node, state.answers):
+        return state, [current(flow, state, tr, lead=tr.t("result_not_yet"))]
+    new = replace(state, node=flow.outcome_node(), turn=state.turn + 1, done=True)
+    return new, [render.outcome(flow, tr, new.answers, new.token, followup_days)]
 
 
 def _back(flow: Flow, state: State, tr: Translator) -> Step:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.engine import triage
 from bot.engine.flow import Flow, Node
-from bot.engine.rules import holds
+from bot.engine.rules import Facts, holds
 from bot.i18n import Translator
 from bot.types import Button, Outcome, Reply, ReplyKind
 
@@ -17,18 +17,28 @@ FAQ_ITEMS = 5
 
 def question(flow: Flow, tr: Translator, node: Node, answers: triage.Answers,
              token: str, *, lead: str = "") -> Reply:
-    """A question (or info message) with its options as buttons and a progress line."""
+    """A question (or info message) with its options as buttons and a progress line. Once
+    the level reaches `announce_at` it is shown above every question ("Go to an emergency
+    department now – a few more quick questions help the doctor"), and where nothing still
+    to come can raise it, a "Show my result now" button ends the check."""
     prompt = tr.t(node.text)
     text = prompt
     progress = None
     if node.kind == "question":
         progress = triage.progress(flow, node.id, answers)
         text = tr.t("progress", n=progress[0], total=progress[1]) + "\n\n" + prompt
+    rank = triage.facts(flow, answers).rank
+    level = flow.levels[rank] if rank >= flow.rank(flow.announce_at) else None
+    if level is not None:
+        lead = "\n\n".join(x for x in (lead, tr.t(f"banner.{level}")) if x)
     if lead:
         text = lead + "\n\n" + text
     buttons = tuple(Button("answer", o.id, tr.t(o.label)) for o in node.options)
+    if triage.can_finish(flow, node.id, answers):
+        buttons += (Button("command", "result", tr.t("button.result")),)
     kind: ReplyKind = "info" if node.kind == "info" else "question"
-    return Reply(kind, text, buttons, node.id, progress, token, prompt=prompt, lead=lead)
+    return Reply(kind, text, buttons, node.id, progress, token, prompt=prompt, lead=lead,
+                 level=level)
 
 
 def answered(tr: Translator, node: Node, option_id: str) -> Reply:
@@ -55,10 +65,7 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
         tr.t("outcome.why_title") + "\n" + _bullets(
             [_answer_line(flow, tr, q, dict(answers)[q]) for q in result.why]
         ),
-        tr.t("outcome.fits_title") + "\n" + (
-            _bullets([f"{tr.t(f'fit.{f}.name')}: {tr.t(f'fit.{f}.about')}" for f in result.fits])
-            if result.fits else tr.t("outcome.no_fits")
-        ),
+        tr.t("outcome.fits_title") + "\n" + _fits(flow, tr, result.fits, known),
         tr.t("outcome.tests_title") + "\n" + _bullets(
             [tr.t(key) for key, fits in flow.tests if fits is None or fits & set(result.fits)]
         ),
@@ -71,7 +78,8 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
     if worse:
         sections.append(worse)
     sections += [
-        tr.t("outcome.sources_title") + "\n" + _bullets(tr.words("sources")),
+        tr.t("outcome.sources_title") + "\n" + _bullets(
+            [f"{s.title} – {s.url}" for s in triage.sources(flow, answers)]),
         tr.t("outcome.not_diagnosis"),
     ]
     buttons = tuple(Button("command", c, tr.t(f"button.{c}")) for c in OUTCOME_BUTTONS)
@@ -80,6 +88,16 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
         buttons += (Button("command", "followup", tr.t("button.followup", days=days)),)
     return Reply("outcome", "\n\n".join(sections), buttons, token=token, sections=tuple(sections),
                  outcome=Outcome(result.level, result.fits, result.why), prompt=sections[0])
+
+
+def _fits(flow: Flow, tr: Translator, fits: Sequence[str], known: Facts) -> str:
+    """The "may fit" list, and where questions that tell shared signs apart were skipped,
+    the alternatives ("…or another cause in the spine – the doctor will find out which")."""
+    lines = [f"{tr.t(f'fit.{f}.name')}: {tr.t(f'fit.{f}.about')}" for f in fits]
+    notes = [tr.t(key) for key, cond in flow.fit_notes if holds(cond, known)]
+    if not lines and not notes:
+        return tr.t("outcome.no_fits")
+    return "\n".join(x for x in (_bullets(lines) if lines else "", *notes) if x)
 
 
 def safety_net(flow: Flow, tr: Translator, answers: triage.Answers = ()) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.engine.flow import Flow, Node, Transition
+from bot.engine.flow import Flow, Node, Source, Transition
 from bot.engine.rules import Facts, holds, support
 from bot.types import Outcome
 
@@ -17,7 +17,16 @@ Answers = Sequence[tuple[str, str]]
 
 
 def facts(flow: Flow, answers: Answers, *, closed: bool = True) -> Facts:
-    """What is known after these answers, with the level they call for."""
+    """What is known after these answers, with the level they call for. Remembered per flow
+    (bounded by the flow's paths), as lint, progress and rendering ask about the same ones."""
+    memo_key = ("facts", tuple(answers), closed)
+    if memo_key not in flow.memo:
+        flow.memo[memo_key] = _facts(flow, answers, closed)
+    known: Facts = flow.memo[memo_key]
+    return known
+
+
+def _facts(flow: Flow, answers: Answers, closed: bool) -> Facts:
     given = dict(answers)
     flags = frozenset(
         f
@@ -36,7 +45,8 @@ def level_of(flow: Flow, answers: Answers) -> str:
 
 
 def outcome(flow: Flow, answers: Answers) -> Outcome:
-    """Level, the questions that decided it (in the order asked), and what it may fit."""
+    """Level, every answer that decided it or put a condition on the "may fit" list (in the
+    order asked), and what it may fit."""
     known = facts(flow, answers)
     level = flow.levels[known.rank]
     deciding = {
@@ -46,9 +56,49 @@ def outcome(flow: Flow, answers: Answers) -> Outcome:
         for q in r.why
         if r.cond is None or q in support(r.cond, known)
     }
+    listed = [f for f in flow.fits if holds(f.cond, known)]
+    deciding |= {q for f in listed for q in support(f.cond, known)}
     why = tuple(q for q, _ in answers if q in deciding)
-    fits = tuple(f.id for f in flow.fits if holds(f.cond, known))
-    return Outcome(level, fits, why)
+    return Outcome(level, tuple(f.id for f in listed), why)
+
+
+def sources(flow: Flow, answers: Answers) -> list[Source]:
+    """The sources behind this result only: its rules, its "may fit" list and the advice it
+    shows; guidelines first, each group in registry order."""
+    known = facts(flow, answers)
+    ids = {s for r in flow.rules if r.cond is not None and holds(r.cond, known) for s in r.sources}
+    if not ids:  # nothing fired: the rule for the default level speaks
+        ids = {s for r in flow.rules if r.cond is None for s in r.sources}
+    ids |= {s for f in flow.fits if holds(f.cond, known) for s in f.sources}
+    if known.rank < flow.rank(flow.exit_at):
+        ids |= {s for key, cond in flow.helps if holds(cond, known)
+                for s in flow.help_sources.get(key, ())}
+    chosen = [s for s in flow.sources if s.id in ids]
+    return sorted(chosen, key=lambda s: s.kind != "guideline")
+
+
+def can_finish(flow: Flow, node_id: str, answers: Answers) -> bool:
+    """Whether "Show my result now" may end the check at `node_id`: the level has reached
+    `exit_at` and no answer still to come could raise it (so skipping loses no safety)."""
+    node = flow.nodes[node_id]
+    rank = facts(flow, answers).rank
+    return (node.kind == "question" and rank >= flow.rank(flow.exit_at)
+            and highest(flow, node_id, answers) == rank)
+
+
+def highest(flow: Flow, node_id: str, answers: Answers) -> int:
+    """The most urgent level any way on from `node_id` can reach (remembered per flow)."""
+    memo_key = ("highest", node_id, tuple(answers))
+    if memo_key not in flow.memo:
+        node = flow.nodes[node_id]
+        top = facts(flow, answers).rank
+        for option in node.options:
+            path = (*answers, (node.id, option.id))
+            target = next_node(flow, node, option.id, facts(flow, path))
+            top = max(top, highest(flow, target, path))
+        flow.memo[memo_key] = top
+    found: int = flow.memo[memo_key]
+    return found
 
 
 def choose(transitions: Sequence[Transition], known: Facts) -> str | None:

@@ -27,6 +27,8 @@ def json_line(reply: Reply | None) -> str:
         data = {"type": "question", "id": reply.node, "text": reply.prompt,
                 "options": [{"id": b.value, "label": b.label} for b in reply.buttons],
                 "progress": list(reply.progress) if reply.progress else None}
+        if reply.level:
+            data["level"] = reply.level
     elif reply.kind == "outcome" and reply.outcome:
         data = {"type": "outcome", "level": reply.outcome.level,
                 "fits": list(reply.outcome.fits), "why": list(reply.outcome.why),

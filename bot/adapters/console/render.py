@@ -25,10 +25,16 @@ def json_line(reply: Reply | None) -> str:
     data: dict[str, Any]
     if reply.kind in ("question", "info"):
         data = {"type": "question", "id": reply.node, "text": reply.prompt,
-                "options": [{"id": b.value, "label": b.label} for b in reply.buttons],
+                "options": [{"id": b.value, "label": b.label} for b in reply.buttons
+                            if b.kind == "answer"],
                 "progress": list(reply.progress) if reply.progress else None}
-        if reply.level:
+        commands = [{"command": b.value, "label": b.label} for b in reply.buttons
+                    if b.kind == "command"]
+        if commands:  # e.g. "Show my result now" once the level is known
+            data["actions"] = commands
+        if reply.level:  # the level already known, and the banner that says so
             data["level"] = reply.level
+            data["lead"] = reply.lead
     elif reply.kind == "outcome" and reply.outcome:
         data = {"type": "outcome", "level": reply.outcome.level,
                 "fits": list(reply.outcome.fits), "why": list(reply.outcome.why),

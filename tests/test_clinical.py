@@ -1,4 +1,4 @@
-"""Clinical scenarios of SPEC section 4 (version 2), in English and Swedish.
+"""Clinical scenarios of SPEC section 4 (version 3), in English and Swedish.
 The level, the reasons and the "may fit" list must never depend on the language."""
 
 from __future__ import annotations
@@ -9,45 +9,70 @@ from tests.support import make_app, run_check
 
 LANGS = ["en", "sv"]
 
-RED_FLAGS = [
-    ("cold_pale_foot", "yes", "ambulance", "acute_limb_ischaemia"),
-    ("cold_pale_foot", "unsure", "ambulance", "acute_limb_ischaemia"),
-    ("severe_weakness", "yes", "ambulance", "neurological"),
-    ("severe_weakness", "unsure", "ambulance", "neurological"),
-    ("bladder_bowel", "yes", "emergency", "cauda_equina"),
-    ("bladder_bowel", "unsure", "emergency", "cauda_equina"),
-    ("saddle_numbness", "yes", "emergency", "cauda_equina"),
-    ("saddle_numbness", "unsure", "emergency", "cauda_equina"),
-    ("both_legs", "yes", "emergency", "cauda_equina"),
-    ("both_legs", "unsure", "emergency", "cauda_equina"),
-    ("weakness_worsening", "yes", "emergency", "sciatica"),
-    ("weakness_worsening", "unsure", "emergency", "sciatica"),
-    ("major_injury", "yes", "emergency", "serious_spinal_condition"),
+AMBULANCE = [
+    ("cold_pale_foot", "yes", "acute_limb_ischaemia"),
+    ("cold_pale_foot", "unsure", "acute_limb_ischaemia"),
+    ("severe_weakness", "yes", "neurological"),
+    ("severe_weakness", "unsure", "neurological"),
 ]
+
+EMERGENCY = [
+    ("bladder_bowel", "yes", "cauda_equina"),
+    ("bladder_bowel", "unsure", "cauda_equina"),
+    ("saddle_numbness", "yes", "cauda_equina"),
+    ("saddle_numbness", "unsure", "cauda_equina"),
+    ("both_legs", "yes", "cauda_equina"),
+    ("both_legs", "unsure", "cauda_equina"),
+    ("weakness_worsening", "yes", "sciatica"),
+    ("weakness_worsening", "unsure", "sciatica"),
+    ("major_injury", "yes", "spinal_fracture"),
+]
+
+# After an emergency sign only these may still be asked (SPEC 4.5), at most 8 of them.
+AFTER_EXIT = {"bladder_bowel", "saddle_numbness", "both_legs", "weakness_worsening",
+              "major_injury", "cancer_history", "fever_unwell", "other_neuro"}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize(("question", "answer", "level", "fit"), RED_FLAGS)
-async def test_each_red_flag_ends_the_check_at_once(question: str, answer: str, level: str,
-                                                   fit: str, lang: str) -> None:
+@pytest.mark.parametrize(("question", "answer", "fit"), AMBULANCE)
+async def test_an_ambulance_sign_ends_the_check_at_once(question: str, answer: str, fit: str,
+                                                        lang: str) -> None:
     outcome, asked = await run_check({question: answer}, lang=lang)
-    assert outcome["level"] == level
+    assert outcome["level"] == "ambulance"
     assert outcome["why"] == [question]
     assert fit in outcome["fits"]
-    assert asked[-1] == question, "a red flag must stop the check immediately"
+    assert asked[-1] == question, "an ambulance sign must stop the check immediately"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(("question", "answer", "fit"), EMERGENCY)
+async def test_an_emergency_sign_asks_only_the_remaining_warning_signs(
+        question: str, answer: str, fit: str, lang: str) -> None:
+    outcome, asked = await run_check({question: answer}, lang=lang)
+    assert outcome["level"] == "emergency"
+    assert outcome["why"] == [question]
+    assert fit in outcome["fits"]
+    after = asked[asked.index(question) + 1:]
+    assert set(after) <= AFTER_EXIT and len(after) <= 8, after
+    assert AFTER_EXIT - {question} - set(asked) == set(), "every remaining sign is asked"
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("spreading", ["yes", "unsure"])
 @pytest.mark.parametrize(("breathing", "level"), [("no", "emergency"), ("yes", "ambulance"),
                                                   ("unsure", "ambulance")])
-async def test_spreading_weakness_asks_about_breathing_then_stops(
+async def test_spreading_weakness_asks_about_breathing_first(
         spreading: str, breathing: str, level: str, lang: str) -> None:
     outcome, asked = await run_check({"spreading_weakness": spreading,
                                       "breathing_swallowing": breathing}, lang=lang)
-    assert asked[-2:] == ["spreading_weakness", "breathing_swallowing"]
+    at = asked.index("spreading_weakness")
+    assert asked[at + 1] == "breathing_swallowing"
     assert outcome["level"] == level
-    assert "neurological" in outcome["fits"]
+    assert "guillain_barre" in outcome["fits"]
+    if level == "ambulance":
+        assert asked[-1] == "breathing_swallowing", "an ambulance sign ends the check at once"
+    else:
+        assert len(asked[at + 2:]) <= 8 and set(asked[at + 2:]) <= AFTER_EXIT
 
 
 async def test_breathing_is_only_asked_after_spreading_weakness() -> None:
@@ -57,7 +82,7 @@ async def test_breathing_is_only_asked_after_spreading_weakness() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("question", ["fever_unwell", "cancer_history", "foot_wound",
-                                      "sudden_onset", "other_neuro"])
+                                      "sudden_onset", "other_neuro", "calf_swelling"])
 async def test_get_care_today_signs(question: str, lang: str) -> None:
     outcome, _ = await run_check({question: "yes"}, lang=lang)
     assert outcome["level"] == "urgent"
@@ -88,7 +113,7 @@ async def test_cancer_with_numbness_or_foot_weakness_is_an_emergency(sign: dict[
     outcome, asked = await run_check({"cancer_history": "yes", **sign}, lang=lang)
     assert outcome["level"] == "emergency"
     assert outcome["why"] == ["cancer_history", *sign]
-    assert "serious_spinal_condition" in outcome["fits"]
+    assert outcome["fits"] == ["spinal_metastases"]
     assert asked[-1] == next(iter(sign))
 
 

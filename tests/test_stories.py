@@ -1,5 +1,6 @@
 """People answer sentences, not ids: first-person stories (tests/stories.yaml) answered by
-typing the answer's label, in English and in Swedish, must reach the same, right level."""
+typing the answer's label, in English and in Swedish, must reach the same, right level, the
+same "may fit" list and the same reasons, and read only lines that fit their own story."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ STORIES: list[dict[str, Any]] = yaml.safe_load(
 def test_the_stories_cover_every_level_and_speak_both_languages() -> None:
     flow, _ = shipped()
     assert {s["level"] for s in STORIES} == set(flow.levels)
+    assert {f for s in STORIES for f in s["fits"]} == {f.id for f in flow.fits} - {"tarsal_tunnel"}
     for story in STORIES:
         assert story["en"] and story["sv"] and story["en"] != story["sv"], story["id"]
         for qid, option in story["answers"].items():
@@ -50,4 +52,10 @@ async def test_a_story_typed_as_labels_reaches_its_level(story: dict[str, Any],
     else:
         raise AssertionError(f"{story['id']}: no result after {asked}")
     assert message["level"] == story["level"], (story["id"], lang, asked)
+    assert message["fits"] == story["fits"], (story["id"], lang)
+    assert message["why"] == story["why"], (story["id"], lang)
+    for words in story.get("says", {}).get(lang, []):
+        assert words in message["text"], (story["id"], lang, words)
+    for words in story.get("never_says", {}).get(lang, []):
+        assert words not in message["text"], (story["id"], lang, words)
     assert len(asked) <= flow.max_questions

@@ -320,6 +320,25 @@ async def test_a_red_flag_ends_with_the_emergency_number(meet: Factory) -> None:
     assert "112" in person.seen()
 
 
+async def test_after_an_emergency_sign_the_level_shows_and_show_my_result_now_ends_it(
+        meet: Factory) -> None:
+    """SPEC 4.5 on every platform: the banner in the very next message, then a one-tap
+    "Show my result now" (a command button on a question, rendered generically)."""
+    person = await meet()
+    await person.start()
+    for _ in range(3):
+        await person.answer("no")
+    assert await open_question(person) == "bladder_bowel"
+    await person.answer("yes")
+    assert await open_question(person) == "saddle_numbness", "the check goes on"
+    shown = person.seen()
+    assert t(person.app, "banner.emergency").split(" – ")[0][2:] in shown
+    assert t(person.app, "button.result") in shown
+    await person.answer("result")
+    assert await open_question(person) is None
+    assert t(person.app, "level.emergency.headline") in person.seen()
+
+
 async def test_no_to_everything_ends_in_self_care(meet: Factory) -> None:
     person = await meet()
     await person.start()

@@ -61,6 +61,11 @@ def test_a_whole_check_in_swedish_with_errors_back_and_eof() -> None:
         if expected != "cold_pale_foot":
             assert chat.read()["id"] == expected
         chat.send({"answer": "no" if expected != "bladder_bowel" else "unsure"})
+    banner = chat.read()  # an emergency sign: the level at once, then the remaining signs
+    assert banner["id"] == "saddle_numbness" and banner["level"] == "emergency"
+    assert banner["lead"].startswith("🚨 Sök vård direkt på en akutmottagning")
+    assert banner["actions"] == [{"command": "result", "label": "Visa mitt resultat nu"}]
+    chat.send({"command": "result"})
     outcome = chat.read()
     assert outcome["type"] == "outcome"
     assert outcome["level"] == "emergency"

@@ -93,7 +93,7 @@ def test_a_question_carries_option_ids_progress_and_no_progress_in_its_text() ->
                      "progress_text": "Question 2 of about 9", "text": "Does it hurt?",
                      "token": "t.1", "buttons": [
                          {"kind": "answer", "id": "yes", "label": "Yes"},
-                         {"kind": "answer", "id": "no", "label": "No"}]}
+                         {"kind": "answer", "id": "no", "label": "No"}], "level": None}
 
 
 def test_an_outcome_has_its_headline_apart_and_no_follow_up_button() -> None:

@@ -360,7 +360,7 @@ async def test_the_widget_on_a_listed_origin_opens_the_check_in_swedish(
     await page.goto(site.allowed + "/")
     opener = page.locator("button.backcheck-open")
     await opener.wait_for()
-    assert await opener.inner_text() == "Gör kollen på 2 minuter"
+    assert await opener.inner_text() == "Gör kollen på 5 minuter"
     await opener.click()
     frame = page.frame_locator("#backcheck-panel iframe")
     await frame.locator("#choices button:not([disabled])").first.wait_for()
@@ -396,7 +396,7 @@ async def test_escape_closes_the_widget_and_focus_returns_to_its_button(
         site: Site, browser: Browser) -> None:
     """With the keyboard alone: Enter opens the panel, Escape closes it from inside the
     check (the bot's frame) and from the panel's own Close button, and each time the
-    focus is back on "Take the 2-minute check", which says the panel is closed."""
+    focus is back on "Take the 5-minute check", which says the panel is closed."""
     context, page, problems = await new_page(browser, phone=False)
     await page.goto(site.allowed + "/")
     opener = page.locator("button.backcheck-open")

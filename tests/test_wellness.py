@@ -60,7 +60,7 @@ async def test_tips_rotate_without_repeats_until_all_are_shown() -> None:
     texts = [text for target, text, _ in slack.posts if target == "C1"]
     assert len(set(texts[:-1])) == len(scheduler.tips)
     assert texts[-1] == texts[0]
-    assert all(button == "Take the 2-minute check" for _, _, button in slack.posts)
+    assert all(button == "Take the 5-minute check" for _, _, button in slack.posts)
     assert texts[0].startswith("💡 Back tip of the week\n\n")
 
 

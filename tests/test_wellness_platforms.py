@@ -64,7 +64,7 @@ ENV = {
     "BACKCHECK_ADMINS": f"slack:{LEAD_SLACK},telegram:{LEAD_TG}",
 }
 HEADER = "💡 Back tip of the week\n\n"
-BUTTON = "Take the 2-minute check"
+BUTTON = "Take the 5-minute check"
 ASK = "How are you now?"
 POLL = 0.02
 

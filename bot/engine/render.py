@@ -131,7 +131,9 @@ def summary(flow: Flow, tr: Translator, answers: triage.Answers, day: str, done:
 
 
 def faq(tr: Translator) -> str:
-    """The article's questions and answers."""
+    """The article's questions and answers, and its own reading list, labelled as its own
+    (clinic pages among them: never shown as a result's sources)."""
     parts = [tr.t("faq.title")]
     parts += [f"{tr.t(f'faq.q{i}')}\n{tr.t(f'faq.a{i}')}" for i in range(1, FAQ_ITEMS + 1)]
+    parts.append(tr.t("faq_sources") + "\n" + _bullets(tr.words("sources")))
     return "\n\n".join(parts)

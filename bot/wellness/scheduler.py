@@ -32,7 +32,7 @@ class Outbox(Protocol):
     platform: str
 
     async def post_tip(self, target: str, text: str, button: str) -> None:
-        """Post a tip with a "Take the 2-minute check" button to a channel or group.
+        """Post a tip with a "Take the 5-minute check" button to a channel or group.
         Raises DeliveryError when the platform will not take it."""
         ...
 

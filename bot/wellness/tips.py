@@ -48,5 +48,5 @@ async def next_tip(store: Store, tips: tuple[str, ...]) -> str:
 
 
 def tip_message(tr: Translator, tip: str) -> tuple[str, str]:
-    """The post's text and its button label ("Take the 2-minute check")."""
+    """The post's text and its button label ("Take the 5-minute check")."""
     return f"{tr.t('tips.header')}\n\n{tr.t(f'tips.{tip}')}", tr.t("tips.button")

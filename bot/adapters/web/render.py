@@ -4,7 +4,8 @@ inserts every string as text (never as HTML), so nothing here needs escaping.
 A message is one of
 
     {"type": "question", "id", "lead", "progress": [n, total] | null, "progress_text",
-     "text", "token", "buttons": [{"kind": "answer" | "command", "id", "label"}]}
+     "text", "token", "buttons": [{"kind": "answer" | "command", "id", "label"}],
+     "level": the level already known (after an emergency sign) | null}
     {"type": "outcome", "level", "icon", "headline", "advice", "sections": [...],
      "why": [...], "fits": [...], "token", "buttons"}
     {"type": "summary", "text"}                 the answers for the doctor, to copy or print
@@ -42,7 +43,7 @@ def question(reply: Reply) -> JSON:
     return {"type": "question", "id": reply.node, "lead": reply.lead,
             "progress": list(reply.progress) if reply.progress else None,
             "progress_text": progress_text, "text": reply.prompt or body,
-            "token": reply.token, "buttons": buttons(reply.buttons)}
+            "token": reply.token, "buttons": buttons(reply.buttons), "level": reply.level}
 
 
 def outcome(reply: Reply) -> JSON:

@@ -1,5 +1,5 @@
 // backcheck widget: <script src="https://bot.example.org/widget.js" data-lang="sv"></script>
-// adds a "Take the 2-minute check" button where the tag stands; it opens the check in a
+// adds a "Take the 5-minute check" button where the tag stands; it opens the check in a
 // panel (an iframe of the bot's own page). The words come from the bot, which answers only
 // the origins it lists (BACKCHECK_WEB_ORIGINS): anywhere else, no button appears.
 (function () {

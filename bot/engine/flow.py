@@ -128,7 +128,7 @@ class Flow:
     # After an emergency sign: which questions may still be asked, and at most how many.
     after_exit: tuple[str, ...] = ()
     after_exit_max: int = 0
-    announce_at: str = ""  # from this level on, each question shows the level so far
+    announce_at: str = ""  # from this level on, each question shows the level so far ("": never)
     sources: tuple[Source, ...] = ()
     help_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fit_notes: tuple[tuple[str, Condition | None], ...] = ()  # lines under the "may fit" list

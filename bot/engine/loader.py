@@ -73,7 +73,7 @@ def load_flow(path: Path, locales: Locales) -> Flow:
         max_questions=int(raw.get("max_questions") or 0),
         after_exit=tuple(str(q) for q in _list(ctx, raw, "after_exit")),
         after_exit_max=int(raw.get("after_exit_max") or 0),
-        announce_at=str(raw.get("announce_at") or raw.get("exit_at", levels[-1])),
+        announce_at=str(raw.get("announce_at") or ""),
         sources=sources,
         help_sources={e["key"]: _ids(e) for e in _list(ctx, raw, "helps") if isinstance(e, dict)},
         fit_notes=tuple(_helps(ctx, raw, "fit_notes")),
@@ -283,7 +283,7 @@ def validate(ctx: _Ctx, flow: Flow, raw: dict[str, Any]) -> None:
         _check_question(ctx, flow, q, "red_flags", line_of(raw, "red_flags"))
     for q in flow.after_exit:
         _check_question(ctx, flow, q, "after_exit", line_of(raw, "after_exit"))
-    if flow.announce_at not in flow.ranks:
+    if flow.announce_at and flow.announce_at not in flow.ranks:
         raise ctx.fail(f"announce_at {flow.announce_at!r} is not a level",
                        line=line_of(raw, "announce_at"))
     _check_sources(ctx, flow, raw)
@@ -375,7 +375,7 @@ def required_keys(flow: Flow) -> dict[str, str]:
         keys.setdefault(net.key, "worse")
     for key, _ in flow.fit_notes:
         keys.setdefault(key, "fit_notes")
-    for level in flow.levels[flow.ranks.get(flow.announce_at, len(flow.levels)):]:
+    for level in flow.levels[flow.ranks.get(flow.announce_at, len(flow.levels)):]:  # "" : none
         keys.setdefault(f"banner.{level}", "announce_at")
     for fit in flow.fits:
         keys.setdefault(f"fit.{fit.id}.name", f"fits.{fit.id}")

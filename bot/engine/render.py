@@ -28,7 +28,8 @@ def question(flow: Flow, tr: Translator, node: Node, answers: triage.Answers,
         progress = triage.progress(flow, node.id, answers)
         text = tr.t("progress", n=progress[0], total=progress[1]) + "\n\n" + prompt
     rank = triage.facts(flow, answers).rank
-    level = flow.levels[rank] if rank >= flow.rank(flow.announce_at) else None
+    announced = bool(flow.announce_at) and rank >= flow.rank(flow.announce_at)
+    level = flow.levels[rank] if announced else None
     if level is not None:
         lead = "\n\n".join(x for x in (lead, tr.t(f"banner.{level}")) if x)
     if lead:

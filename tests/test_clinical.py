@@ -265,7 +265,8 @@ async def test_care_today_advice_cannot_hide_a_fever(sign: str) -> None:
 async def test_seek_help_list_agrees_with_the_rules_and_leaves_out_the_deciding_sign() -> None:
     calm, _ = await run_check({"radiating_pain": "yes"})
     worse = _section(calm["text"], "Seek help at once if")
-    assert "spreads further or suddenly gets much worse → go to an emergency department now" in worse
+    assert ("spreads further or suddenly gets much worse → go to an emergency department now"
+            in worse)
     assert "both legs" not in worse, "never a line that contradicts feet that both tingle"
     assert "weakness spreads up your legs → call 112" in worse
     assert "trouble breathing or swallowing → call 112" in worse

@@ -23,7 +23,8 @@ async def test_first_screen_introduces_the_check_and_asks_the_first_red_flag() -
     screen = bot.pop()
     assert "This is not a diagnosis" in screen
     assert "Question 1 of about" in screen
-    assert "In the last few hours or days, has one of your feet or legs suddenly turned cold" in screen
+    assert ("In the last few hours or days, has one of your feet or legs suddenly turned cold"
+            in screen)
     assert "Feet that are often cold, or tingling you already had, do not count." in screen
     assert "  1. Yes\n  2. No\n  3. Not sure" in screen
 

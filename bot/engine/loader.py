@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import rules
-from bot.engine.flow import (Fit, Flow, Invariant, Node, Option, Rule, SafetyNet, Source,
-                             Transition)
+from bot.engine.flow import Fit, Flow, Invariant, Node, Option, Rule, SafetyNet, Source, Transition
 from bot.engine.yamlio import line_of, load_yaml
 from bot.errors import FlowError
 from bot.i18n import Locales

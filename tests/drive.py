@@ -224,6 +224,12 @@ class Person(User):
         return self.watched.shown[(int(self.chat["id"]), note.message_id)]
 
     @staticmethod
+    def asks(note: Note) -> bool:
+        """A question: after an emergency sign its banner shows the level so far, which a
+        later answer (trouble breathing) can still raise, so only results are read."""
+        return any(d.startswith("a|") for d in note.data)
+
+    @staticmethod
     def finished(note: Note) -> bool:
         return all(d.startswith("c|") for d in note.data)
 
@@ -239,7 +245,8 @@ class Person(User):
                 break
             qid = self.reader.question(note.text)
             assert qid is not None, note.text
-            options = [d.split("|")[2] for d in note.data]
+            # the answers only: "Show my result now" (c|…|result) is a command, not an answer
+            options = [d.split("|")[2] for d in note.data if d.startswith("a|")]
             await self.answer(qid, choose(qid, options), note)
         await self.read_level()
 
@@ -310,7 +317,8 @@ class Person(User):
     async def read_level(self) -> None:
         """The level the bot showed: from the outcome, else from the doctor's summary."""
         notes = self.watched.notes[int(self.chat["id"])]
-        self.levels = {lv for n in notes if (lv := self.reader.level(n.text)) is not None}
+        self.levels = {lv for n in notes if not self.asks(n)
+                       and (lv := self.reader.level(n.text)) is not None}
         if self.levels:
             return
         self.stats["summary"] += 1
@@ -319,7 +327,8 @@ class Person(User):
         summary = [d for d in menu.data if d.endswith("|summary")][0]
         await self.until_settled(lambda: self.press(data=summary, on=self.shown(menu)))
         notes = self.watched.notes[int(self.chat["id"])]
-        self.levels = {lv for n in notes if (lv := self.reader.level(n.text)) is not None}
+        self.levels = {lv for n in notes if not self.asks(n)
+                       and (lv := self.reader.level(n.text)) is not None}
 
 
 def mostly_no(rng: random.Random, red_flag_yes: float = 0.03, other_yes: float = 0.3) -> Choose:

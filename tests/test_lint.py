@@ -30,6 +30,9 @@ def test_the_shipped_flow_is_proven_safe_and_the_path_count_is_printed(
         ("skips_red_flag.yaml", "second_is_emergency: ends at self_care, below emergency",
          "cold_pale_foot=no → note=continue → severe_weakness=yes"),
         ("unsafe_exit.yaml", "red_flags_exit_at_once", "cold_pale_foot=yes"),
+        ("too_many_after_exit.yaml", "at_most_after_exit_max",
+         "cold_pale_foot=yes → bladder_bowel=yes"),
+        ("ambulance_goes_on.yaml", "ambulance_ends_at_once", "cold_pale_foot=yes"),
     ],
 )
 def test_a_violation_prints_the_shortest_counterexample(

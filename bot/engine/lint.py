@@ -71,17 +71,20 @@ def prove(flow: Flow, locales: Locales | None = None) -> Report:
     """Explore every path of the flow and check every invariant on it. With `locales`,
     "Show my result now" is also tried through the engine on every question it is offered."""
     report = Report()
-    _walk(flow, flow.start, (), 0, report, locales)
+    _walk(flow, flow.start, (), 0, report, locales, 0)
     return report
 
 
 def _walk(flow: Flow, node_id: str, path: Path_, rank: int, report: Report,
-          locales: Locales | None) -> None:
+          locales: Locales | None, after: int) -> None:
+    """`after`: questions asked since `exit_at` was reached that could not raise the level."""
     node = flow.nodes[node_id]
     if node.kind == "outcome":
         report.paths += 1
         _check_end(flow, path, rank, report)
         return
+    if rank >= flow.rank(flow.exit_at) and not _escalates(flow, node_id, rank):
+        after += 1
     for option in node.options:
         new = (*path, (node.id, option.id))
         known = triage.facts(flow, new)
@@ -91,13 +94,13 @@ def _walk(flow: Flow, node_id: str, path: Path_, rank: int, report: Report,
                            f"the level fell from {flow.levels[rank]} to {flow.levels[known.rank]}",
                            new)
         target = triage.next_node(flow, node, option.id, known)
-        _check_exit(flow, new, target, known.rank, report, locales)
+        _check_exit(flow, new, target, known.rank, report, locales, after)
         _check_progress(flow, node_id, path, target, new, report)
-        _walk(flow, target, new, known.rank, report, locales)
+        _walk(flow, target, new, known.rank, report, locales, after)
 
 
 def _check_exit(flow: Flow, path: Path_, target: str, rank: int, report: Report,
-                locales: Locales | None) -> None:
+                locales: Locales | None, after: int) -> None:
     """After an emergency sign: which questions may follow, how many, and that each one
     can be cut short with "Show my result now" at the level already reached."""
     if rank < flow.rank(flow.exit_at) or flow.nodes[target].kind == "outcome":
@@ -111,22 +114,11 @@ def _check_exit(flow: Flow, path: Path_, target: str, rank: int, report: Report,
     if not escalates and (target not in flow.after_exit or target in asked):
         report.violate("red_flags_exit_at_once",
                        f"level {level} reached but the check goes on to {target!r}", path)
-    if flow.after_exit_max and _after_exit_count(flow, path) + 1 > flow.after_exit_max:
+    if flow.after_exit_max and not escalates and after + 1 > flow.after_exit_max:
         report.violate("at_most_after_exit_max", f"more than {flow.after_exit_max} questions "
                        f"follow an emergency sign (next: {target!r})", path)
     if not escalates:
         _check_result(flow, path, target, level, report, locales)
-
-
-def _after_exit_count(flow: Flow, path: Path_) -> int:
-    """How many questions that cannot raise the level were asked once `exit_at` was reached."""
-    exit_rank = flow.rank(flow.exit_at)
-    count = 0
-    for i, (qid, _) in enumerate(path):
-        before = triage.facts(flow, path[:i]).rank
-        if before >= exit_rank and not _escalates(flow, qid, before):
-            count += 1
-    return count
 
 
 def _check_result(flow: Flow, path: Path_, target: str, level: str, report: Report,
@@ -157,9 +149,13 @@ def _check_result(flow: Flow, path: Path_, target: str, level: str, report: Repo
 def _escalates(flow: Flow, node_id: str, rank: int) -> bool:
     """Whether a red-flag question can still raise the level above `rank` (e.g. trouble
     breathing after weakness that spreads): only such a question may follow `exit_at`."""
-    return node_id in flow.red_flags and any(
-        flow.rank(r.level) > rank and r.cond is not None and node_id in r.cond.questions()
-        for r in flow.rules)
+    memo_key = ("escalates", node_id, rank)
+    if memo_key not in flow.memo:
+        flow.memo[memo_key] = node_id in flow.red_flags and any(
+            flow.rank(r.level) > rank and r.cond is not None and node_id in r.cond.questions()
+            for r in flow.rules)
+    found: bool = flow.memo[memo_key]
+    return found
 
 
 def _check_progress(flow: Flow, node_id: str, path: Path_, target: str, new: Path_,

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from bot.review import graph, sections
+from bot.review import graph, outcomes, sections
 from bot.review.content import Review
 from bot.review.hazards import HazardLog
 from bot.review.markup import esc, items, section, table, tag
 from bot.review.style import CSS, page_css
 from bot.review.version import short
 
+PART_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+CHANGE_LINES = 9  # ruled lines on the sign-off page for "approved with the changes noted"
 INTENDED_USE = (
     "The check asks a person a fixed series of short questions in a chat (a chat app, a "
     "browser or a terminal) and tells them how urgently to seek care, what their symptoms may fit, "
@@ -61,12 +63,20 @@ def _purpose(review: Review) -> str:
 
 
 def _picture(review: Review) -> str:
-    note = tag("p", esc("Each box is a question (its id and short English wording); red "
-                        "boxes are red flags. Edges carry the answers or the condition that "
-                        "takes them; a “result” box names the levels the rules in part 4 can "
-                        "set there (red: from the exit level up)."), "muted")
-    return section("graph", "2. The flow as a picture",
-                   note + graph.svg(review.flow, review.tr("en"), review.ends()),
+    drawn = graph.part_svgs(review.flow, review.tr("en"), review.ends())
+    note = tag("p", esc(
+        f"The flow in {len(drawn)} parts, one picture each: "
+        + "; ".join(f"{letter}. {part.title}" for letter, (part, _, _) in zip(
+            PART_LETTERS, drawn, strict=False))
+        + ". Each box is a question (its id and short English wording); red boxes are red "
+        "flags. Edges carry the answers or the condition that takes them; a “result” box "
+        "names the levels the rules in part 4 can set there (red: from the exit level up); "
+        "a dashed box is the way on into another part; a number in brackets is a condition "
+        "written out under the picture."), "muted")
+    pictures = [tag("div", tag("h3", esc(f"2{letter}. {part.title}")) + picture
+                    + (items(notes, ordered=True, cls="notes") if notes else ""), "part")
+                for letter, (part, picture, notes) in zip(PART_LETTERS, drawn, strict=False)]
+    return section("graph", "2. The flow as pictures", note + "".join(pictures),
                    "pagebreak graph")
 
 
@@ -111,17 +121,24 @@ def _reference(log: HazardLog, hazard: str, ref: str) -> str:
 
 
 def _signoff(review: Review) -> str:
+    """The last page, alone and whole: the statement, the decision, ruled lines for the
+    changes, and who signed which version when."""
     version = short(review.version)
     statement = tag("p", esc(
-        f"I have reviewed every question, rule, result text and the hazard log of flow "
-        f"“{review.flow.id}”, content version {version}, and approve it for use. Deployed "
-        f"bots run only this content when BACKCHECK_SIGNED_VERSION={version} is set."))
+        f"I have reviewed every question, rule, result text, the places of care and the "
+        f"hazard log of flow “{review.flow.id}”, content version {version}. Deployed bots "
+        f"run only this content when BACKCHECK_SIGNED_VERSION={version} is set."))
+    decision = table(["", ""], [[esc("Decision"), esc(
+        "☐ approved   ☐ approved with the changes noted below   ☐ not approved")]], "sign")
+    ruled = tag("div", "".join(tag("div", "", "ruled") for _ in range(CHANGE_LINES)),
+                "changes")
     rows = [[esc(label), ""] for label in ("Reviewer name", "Role and registration number",
                                            "Organisation", "Date", "Signature")]
-    rows.insert(3, [esc("Decision"), esc("☐ approved   ☐ approved with the changes noted   "
-                                         "☐ not approved")])
     rows.append([esc("Content version"), tag("code", esc(review.version))])
-    return section("signoff", "9. Sign-off", statement + table(["", ""], rows, "sign"))
+    return section("signoff", "Sign-off", statement + decision
+                   + tag("p", tag("strong", esc("Changes noted"))
+                         + esc(" (what must change before use, with the part and item)"))
+                   + ruled + table(["", ""], rows, "sign"), "signoff")
 
 
 def page(review: Review, diff_html: str = "") -> str:
@@ -130,7 +147,7 @@ def page(review: Review, diff_html: str = "") -> str:
     bar = tag("div", tag("span", esc(f"backcheck clinical review · flow {review.flow.id}")) +
               tag("span", esc(f"content version {version}")), "bar")
     parts = [_cover(review), _purpose(review), _picture(review), sections.questions(review),
-             sections.rules(review), sections.invariants(review), sections.results(review),
+             sections.rules(review), sections.invariants(review), outcomes.results(review),
              _texts(review), _hazards(review), diff_html, _signoff(review)]
     head = (tag("title", esc(f"Clinical review: {review.flow.id} {version}")) +
             '<meta charset="utf-8"><meta name="viewport" content="width=device-width">' +

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from bot.engine.care import CarePlace
 from bot.engine.rules import Condition
 
 NodeKind = Literal["question", "info", "outcome"]
@@ -132,6 +133,7 @@ class Flow:
     sources: tuple[Source, ...] = ()
     help_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fit_notes: tuple[tuple[str, Condition | None], ...] = ()  # lines under the "may fit" list
+    care: tuple[CarePlace, ...] = ()  # the workplace's own places (BACKCHECK_CARE_FILE)
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rank(self, level: str) -> int:

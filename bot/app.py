@@ -127,6 +127,11 @@ class App:
         """What this platform can do (bot/platforms.py)."""
         return self.capabilities.get(platform, UNKNOWN)
 
+    def words_for(self, platform: str) -> Locales:
+        """The locales with this platform's own words in place (the terminal never says
+        "tap a button"): chosen here, by the platform's description, not in its adapter."""
+        return self.locales.variant(self.can(platform).wording)
+
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         if len(incoming.value) > MAX_TEXT:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
@@ -198,8 +203,8 @@ class App:
             lang = await self.language(key, incoming.lang_hint)
             state = State.new(self.flow, lang, secrets.token_urlsafe(6))
         before = state
-        after, replies = step(self.flow, state, incoming, self.locales, self.region,
-                              self.wellness.followup_days)
+        after, replies = step(self.flow, state, incoming, self.words_for(key.platform),
+                              self.region, self.wellness.followup_days)
         version = 0 if rec is None else rec.version
         if after is None:
             if rec is not None:
@@ -258,7 +263,8 @@ class App:
         lang = await self.language(incoming.key, incoming.lang_hint)
         await self.store.forget(incoming.key.person())
         log.info("forgot user %s", incoming.key.hashed())
-        return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
+        said = self.words_for(incoming.key.platform).translator(lang, self.region)
+        return [Reply(kind="message", text=said.t("commands.forgotten"))]
 
 
 def _wrapped(middleware: Middleware, inner: Turn) -> Turn:

@@ -198,7 +198,11 @@ def _labels(locales: Locales, label: str) -> frozenset[str]:
 
 
 def match_answer(text: str, node: Node, locales: Locales) -> str | None:
-    """The option a typed answer means: yes/ja, no/nej, the number, the label or the id."""
+    """The option a typed answer means: yes/ja, no/nej, the number, the label or the id,
+    in any case, spacing, dash or apostrophe ("1-6 veckor" for "1–6 veckor"); or a part
+    of one label in whole words: its first words ("1 to 6"), or its last two or more
+    ("ungefär likadana" for "De är ungefär likadana"; one last word such as "sure" is
+    too little to go on). Never a guess: words that fit two options are no answer."""
     said = normalize(text)
     if not said:
         return None
@@ -209,4 +213,14 @@ def match_answer(text: str, node: Node, locales: Locales) -> str | None:
         if (said == option.id or said in _labels(locales, option.label)
                 or said in words(locales, f"words.{option.id}")):
             return option.id
-    return None
+    fits = {option.id for option in node.options
+            if any(_part_of(said, label) for label in _labels(locales, option.label))}
+    return fits.pop() if len(fits) == 1 else None
+
+
+def _part_of(said: str, label: str) -> bool:
+    """Whether `said` is the first whole words of `label`, or its last two or more; a
+    hyphen parts words too ("6 veckor" is the end of "1-6 veckor" as well)."""
+    mine, theirs = said.replace("-", " ").split(), label.replace("-", " ").split()
+    return (mine == theirs[:len(mine)]
+            or (len(mine) > 1 and mine == theirs[len(theirs) - len(mine):]))

@@ -54,7 +54,7 @@ UI_KEYS = ("title", "language_label", "log_label", "answers_label", "type_label"
            "you", "progress_label", "back", "restart", "help", "privacy", "forget",
            "menu_label", "summary_title", "copy", "copied", "copy_failed", "print",
            "download", "download_name", "start", "offline", "widget_open", "widget_close",
-           "widget_title")
+           "widget_title", "forget_confirm", "forget_yes", "forget_no", "forgotten")
 STATUS = {"bad_json": 400, "bad_request": 400, "forged": 400, "unknown_session": 404,
           "too_large": 413, "slow_down": 429, "origin": 403, "stopping": 503}
 CURRENT = Command("current").text()  # where a check stands, changing nothing

@@ -13,7 +13,7 @@ DEV_LOCK := requirements-dev.lock
 COMPILE = $(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras $(if $(UPGRADE),--upgrade)
 
-.PHONY: chat chat-sv web test lint bench graph clean lock
+.PHONY: chat chat-sv web test lint bench graph pictures clean lock
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -59,6 +59,12 @@ bench: $(STAMP)
 
 graph: $(STAMP)
 	$(BIN)/backcheck graph > flows/back_pain.mmd
+
+# The phone screenshots docs/ shows, taken by the browser test of a whole check. `make
+# test` takes them too, but into its own tmp directory: no test writes a tracked file.
+pictures: $(STAMP)
+	$(BIN)/python -m pytest tests/test_web_browser.py --pictures docs \
+		-k "self_care_check_on_a_phone and en-GB"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -11,6 +12,20 @@ from drive import SECRET_KEY
 from redis_server import RedisServer, RedisServerMissing
 from slack_stub import SVEN, SlackStub, assert_valid_blocks
 from telegram_stub import BotApiStub
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--pictures", metavar="DIR", default="",
+                     help="write the documentation's screenshots into DIR (make pictures: "
+                          "docs); by default they go to each test's own directory")
+
+
+@pytest.fixture
+def pictures(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where a test saves the screenshots the documentation shows: its own tmp directory,
+    never a tracked file, unless `make pictures` asks for docs/."""
+    chosen = str(request.config.getoption("--pictures"))
+    return Path(chosen).resolve() if chosen else tmp_path
 
 
 @pytest.fixture(autouse=True)

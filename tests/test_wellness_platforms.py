@@ -194,7 +194,8 @@ def cli_env(tg_stub: BotApiStub, slack_stub: SlackStub, store: str, **extra: str
             ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BACKCHECK_", "SLACK_", "TELEGRAM_"))}
-    return {**env, **ENV, "BACKCHECK_STORE": store, "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+    return {**env, **ENV, "BACKCHECK_ENV_FILE": os.devnull, "BACKCHECK_STORE": store,
+            "TELEGRAM_BOT_TOKEN": TG_TOKEN,
             "BACKCHECK_SECRET_KEY": SECRET_KEY,
             "TELEGRAM_API_BASE_URL": tg_stub.base_url, "SLACK_BOT_TOKEN": SLACK_TOKEN,
             "SLACK_API_URL": slack_stub.api_url, **extra}

@@ -345,5 +345,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `backcheck config`."""
-    p = sub.add_parser("config", help="print the effective configuration, secrets masked")
+    p = sub.add_parser(
+        "config", help="print the effective configuration, secrets masked",
+        description="Print every setting as NAME=value with where it came from "
+                    "(environment, .env, default or not set), secrets masked, and the "
+                    "version of the content in place. Every value is checked first.")
     p.set_defaults(handler=_show)

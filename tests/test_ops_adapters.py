@@ -219,7 +219,8 @@ async def test_telegram_gives_a_429_up_past_its_patience_and_counts_it(
 async def test_sigterm_to_backcheck_telegram_mid_reply_delivers_it_and_exits_0(
         stub: BotApiStub, unused_tcp_port: int) -> None:
     env = clean_env(TELEGRAM_BOT_TOKEN=TG_TOKEN, TELEGRAM_API_BASE_URL=stub.base_url)
-    proc = await backcheck(env, "telegram", "--metrics-port", str(unused_tcp_port))
+    proc = await backcheck(env, "telegram", "--host", "127.0.0.1",
+                           "--metrics-port", str(unused_tcp_port))
     base = f"http://127.0.0.1:{unused_tcp_port}"
     signalled = False
     try:

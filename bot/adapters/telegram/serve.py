@@ -85,7 +85,7 @@ def _polling_error(exc: TelegramError) -> None:
 
 
 async def serve(app: App, settings: Settings, webhook: Webhook | None,
-                metrics_port: int | None = None) -> None:
+                metrics_port: int | None = None, host: str = "0.0.0.0") -> None:
     """Run until SIGINT or SIGTERM, then stop taking updates, finish the ones in hand and
     close the store (bot/lifecycle.py). /healthz and /metrics on `metrics_port` (and on
     the webhook's port); tips and follow-ups go out from a background task meanwhile."""
@@ -98,7 +98,7 @@ async def serve(app: App, settings: Settings, webhook: Webhook | None,
     async def begin() -> None:
         await start(application, webhook)
         if metrics_port and (webhook is None or metrics_port != webhook.port):
-            ops.append(await start_ops_server(app, "0.0.0.0", metrics_port))
+            ops.append(await start_ops_server(app, host, metrics_port))
         log.info("telegram bot @%s running (%s)", application.bot.username,
                  "webhook" if webhook else "long polling")
         await background.enter_async_context(running(scheduler(app, application.bot)))
@@ -125,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if args.webhook_url:
         settings.require("TELEGRAM_WEBHOOK_SECRET")
         webhook = check_webhook(args.webhook_url, settings.get("telegram_webhook_secret"),
-                                args.port)
-    asyncio.run(serve(build_app(settings), settings, webhook, args.metrics_port))
+                                args.port, args.host)
+    asyncio.run(serve(build_app(settings), settings, webhook, args.metrics_port, args.host))
     return 0
 
 
@@ -138,9 +138,12 @@ def register(subparsers: Any) -> None:
                         help="public HTTPS URL Telegram posts updates to; needs "
                              "TELEGRAM_WEBHOOK_SECRET")
     parser.add_argument("--port", type=port, default=8443,
-                        help="port to listen on (0.0.0.0) in webhook mode, also for /healthz "
-                             "and /metrics (default 8443)")
+                        help="port to listen on in webhook mode, also for /healthz and "
+                             "/metrics (default 8443)")
+    parser.add_argument("--host", default="0.0.0.0",
+                        help="address to listen on, for the webhook and --metrics-port "
+                             "(default 0.0.0.0)")
     parser.add_argument("--metrics-port", type=port, metavar="N",
-                        help="serve /healthz and /metrics on 0.0.0.0:N (for long polling; "
-                             "in webhook mode they are on --port anyway)")
+                        help="serve /healthz and /metrics on N (for long polling; in "
+                             "webhook mode they are on --port anyway)")
     parser.set_defaults(handler=run)

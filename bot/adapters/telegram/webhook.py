@@ -52,13 +52,13 @@ class Webhook:
         return urlparse(self.url).path or "/"
 
 
-def check_webhook(url: str, secret: str, port: int) -> Webhook:
+def check_webhook(url: str, secret: str, port: int, listen: str = "0.0.0.0") -> Webhook:
     """Webhook settings, or ConfigError naming the option that is wrong. The secret has
     been checked by `Settings` (TELEGRAM_WEBHOOK_SECRET)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("https", "http") or not parsed.netloc:
         raise ConfigError(f"--webhook-url {url!r}: expected https://host/path")
-    return Webhook(url, secret, port)
+    return Webhook(url, secret, port, listen)
 
 
 class WebhookServer:

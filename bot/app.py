@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from bot import commands
+from bot import commands, dsr
 from bot.commands import Command
 from bot.config import is_admin
 from bot.engine.flow import Flow
@@ -137,8 +137,7 @@ class App:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
         try:
             command = commands.of(incoming, self.locales)
-            if incoming.shared and not (command and command.spec.in_place
-                                        and self.can(incoming.key.platform).whispers):
+            if incoming.shared and not self._answered_in_place(incoming, command):
                 return [await self._redirect(incoming)]
             if command is not None:
                 incoming = replace(incoming, kind="command", value=command.text())
@@ -154,6 +153,15 @@ class App:
                         "store_unavailable" if isinstance(exc, StoreUnavailable) else "store")
             lang = detect_lang(incoming.lang_hint, self.locales.langs, self.default_lang)
             return [Reply(kind="error", text=self.text(lang, "errors.unavailable"))]
+
+    def _answered_in_place(self, incoming: Incoming, command: Command | None) -> bool:
+        """Whether a command in a shared chat is answered there: one that never opens a
+        check, where only the person sees the answer, or (whoami) an admin asks."""
+        if command is None or not command.spec.in_place:
+            return False
+        key = incoming.key
+        return self.can(key.platform).whispers or (
+            command.spec.admins_in_shared and is_admin(self.admins, key.platform, key.user))
 
     async def _retried(self, incoming: Incoming) -> list[Reply]:
         """One engine turn, tried again when another turn changed the session meanwhile."""
@@ -253,11 +261,28 @@ class App:
         if command.name == "checkin":
             how = command.arg if command.arg in followup.HOW else "same"
             return followup.answer(self, lang, how)
-        if not is_admin(self.admins, incoming.key.platform, incoming.key.user):
+        admin = is_admin(self.admins, incoming.key.platform, incoming.key.user)
+        if command.name == "whoami":
+            return [Reply(kind="message", text=self._whoami(incoming.key, lang, admin))]
+        if not admin:
             return [Reply(kind="message", text=self.text(lang, "stats.refused"))]
         table = await stats.totals(self.store)
         return [Reply(kind="message", text=stats.render(table, self.locales.translator(
             lang, self.region), self.flow.levels))]
+
+    def _whoami(self, key: SessionKey, lang: str, admin: bool) -> str:
+        """The ids an operator needs, in the forms the settings and `backcheck forget`
+        take: the person's own (never secret to them) for everyone; the chat's, for tip
+        targets, only for admins. Nothing about health, nothing from the store."""
+        lines = [self.text(lang, "whoami.intro"),
+                 self.text(lang, "whoami.person", person=f"{key.platform}:{key.user}"),
+                 self.text(lang, "whoami.forget", forget=dsr.user_spec(key))]
+        if admin:
+            lines += [self.text(lang, "whoami.chat", chat=f"{key.platform}:{key.chat}"),
+                      self.text(lang, "whoami.admin")]
+        else:
+            lines.append(self.text(lang, "whoami.not_admin"))
+        return "\n".join(lines)
 
     async def _forget(self, incoming: Incoming) -> list[Reply]:
         lang = await self.language(incoming.key, incoming.lang_hint)

@@ -20,9 +20,9 @@ PLUGINS = (*(p.cli for p in PLATFORMS), "bot.engine.lint", "bot.config", "bot.we
            "bot.dsr", "bot.review.cli")
 
 Handler = Callable[[argparse.Namespace], int]
-DESCRIPTION = ("The back pain with tingling toes symptom check: run it in the terminal, on "
-               "Telegram, Slack or a web page; prove the flow, review and sign the content, "
-               "and look after what is stored.")
+DESCRIPTION = ("The back pain with tingling toes symptom check: run it (one command per "
+               "platform below), prove the flow, review and sign the content, and look "
+               "after what is stored.")
 
 
 def build_parser() -> argparse.ArgumentParser:

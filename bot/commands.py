@@ -31,6 +31,9 @@ class Spec:
     person: bool = True  # a person may give it (else only buttons and the App do)
     in_place: bool = False  # answered where it is asked, privately; never opens a check
     admin: bool = False  # only for BACKCHECK_ADMINS
+    # an admin gets the answer in a shared chat even where everyone there sees it (whoami:
+    # the chat's id is what they came for); anyone else is pointed to a private chat
+    admins_in_shared: bool = False
 
     @property
     def label(self) -> str:
@@ -49,6 +52,7 @@ REGISTRY: tuple[Spec, ...] = (
     Spec("forget", "app", menu=True),
     Spec("summary", "engine"),
     Spec("stats", "app", in_place=True, admin=True),
+    Spec("whoami", "app", in_place=True, admins_in_shared=True),  # the ids operators need
     Spec("followup", "app", person=False),  # "check in with me in 7 days"
     Spec("checkin", "app", person=False),  # better / same / worse
     Spec("current", "engine", person=False),  # where the check stands, after a failed send

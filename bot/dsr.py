@@ -23,6 +23,7 @@ from bot import keys, platforms
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.stores import SealedStore, open_sealed
+from bot.types import SessionKey
 
 USER_FORMS = "<platform>:<id>, as " + ", ".join(p.person_example for p in platforms.PLATFORMS
                                                if p.person_of)
@@ -37,6 +38,24 @@ def person_of(spec: str, settings: Settings) -> str:
     if person is None:
         raise ConfigError(f"--user {spec!r}: expected {USER_FORMS}")
     return person
+
+
+class _Unset:
+    """Settings with nothing set: a `--user` form that needs none (the bot's own id)."""
+
+    def get(self, field: str) -> str:
+        return ""
+
+
+def user_spec(key: SessionKey) -> str:
+    """The `--user` value that names this person for forget and export, as `whoami`
+    shows it: the shortest form their platform takes that means exactly them."""
+    platform = platforms.get(key.platform)
+    for parts in ([key.user], [key.workspace, key.user]):
+        if platform and platform.person_of and (
+                platform.person_of(parts, _Unset()) == key.person()):
+            return ":".join([key.platform, *parts])
+    return key.person()
 
 
 @asynccontextmanager

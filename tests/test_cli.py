@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.cli import build_parser
+from bot.platforms import PLATFORMS
 
 
 def help_of(*argv: str, capsys: pytest.CaptureFixture[str]) -> str:
@@ -20,7 +21,10 @@ def help_of(*argv: str, capsys: pytest.CaptureFixture[str]) -> str:
 def test_the_top_level_help_names_no_source_file(capsys: pytest.CaptureFixture[str]) -> None:
     text = help_of(capsys=capsys)
     assert not re.search(r"\b[\w/]+\.py\b", text)
-    assert "Telegram, Slack or a web page" in text
+    assert "symptom check" in text
+    for platform in PLATFORMS:
+        if platform.name != "console":  # the terminal's command is `chat`
+            assert f"\n    {platform.name} " in text  # one command per platform, listed
 
 
 @pytest.mark.parametrize("command", ["lint", "graph", "config", "chat", "telegram", "slack",

@@ -540,3 +540,51 @@ async def test_backcheck_stats_prints_the_totals_from_the_store(
     assert "▏ <5" in out and "U0" not in out
     code, out, _ = await backcheck(env, "stats", "--lang", "sv")
     assert out.startswith("📊 Genomförda ryggkollar")
+
+
+# -- whoami: the ids operators need, from the bot itself -----------------------------------
+
+TG_BOT_ID = TG_TOKEN.partition(":")[0]
+
+
+async def test_telegram_whoami_gives_a_person_their_ids_and_an_admin_the_groups(
+        app: App, telegram: TgApp, tg_stub: BotApiStub) -> None:
+    [mine] = (await User(tg_stub, 1103).send("/whoami")).sent()
+    assert "You, for BACKCHECK_ADMINS: telegram:1103" in mine
+    assert f"for backcheck forget --user: telegram:{TG_BOT_ID}:1103" in mine
+    assert "You are not an admin" in mine and "This chat" not in mine
+    # In a group only an admin is answered there (everyone sees it); the rest are not.
+    someone = User(tg_stub, 1103, chat={"id": GROUP, "title": "Office", "type": "supergroup"})
+    assert (await someone.send(f"/whoami@{BOT}")).sent() == [app.text("en", "shared.redirect")]
+    lead = User(tg_stub, LEAD_TG, chat={"id": GROUP, "title": "Office", "type": "supergroup"})
+    [theirs] = (await lead.send(f"/whoami@{BOT}")).sent()
+    assert f"This chat, for BACKCHECK_TIPS_TARGETS: telegram:{GROUP}" in theirs
+    assert f"You, for BACKCHECK_ADMINS: telegram:{LEAD_TG}" in theirs
+    assert "You are an admin" in theirs
+
+
+async def test_slack_whoami_is_ephemeral_with_the_team_id_and_for_an_admin_the_channel(
+        app: App, slack: Slack, slack_stub: SlackStub) -> None:
+    await slack.command("whoami", user=ALICE)
+    [mine] = slack_stub.responses
+    assert mine["response_type"] == "ephemeral"
+    text = html.unescape(mine["text"])
+    assert f"You, for BACKCHECK_ADMINS: slack:{ALICE}" in text
+    assert f"for backcheck forget --user: slack:{TEAM}:{ALICE}" in text
+    assert "This chat" not in text
+    await slack.command("vem är jag", user=LEAD_SLACK)  # Swedish words work too
+    theirs = slack_stub.responses[1]
+    assert theirs["response_type"] == "ephemeral"
+    assert "This chat, for BACKCHECK_TIPS_TARGETS: slack:C" in html.unescape(theirs["text"])
+    assert slack_stub.called("chat.postMessage") == [], "nothing in any channel"
+    assert slack_stub.called("conversations.open") == []
+
+
+def test_the_forget_form_whoami_shows_names_that_very_person() -> None:
+    from bot import dsr
+
+    settings = Settings.from_env({"BACKCHECK_STORE": "memory://"})
+    for key in (SessionKey("telegram", TG_BOT_ID, "-100", "1103"),
+                SessionKey("slack", TEAM, "C0", ALICE),
+                SessionKey("console", "local", "terminal", "user-ada")):
+        assert dsr.person_of(dsr.user_spec(key), settings) == key.person()

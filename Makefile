@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 # every pin to the newest release allowed.
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
+# the build backend (setuptools) the Dockerfile builds the wheel with
+BUILD_LOCK := requirements-build.lock
 COMPILE = $(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras $(if $(UPGRADE),--upgrade)
 
@@ -28,6 +30,7 @@ lock:
 	$(BIN)/pip install -q pip-tools
 	$(COMPILE) -o $(LOCK) pyproject.toml
 	$(COMPILE) --extra dev -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
+	$(COMPILE) --allow-unsafe --only-build-deps --build-deps-for wheel -o $(BUILD_LOCK) pyproject.toml
 
 chat: $(STAMP)
 	$(BIN)/backcheck chat $(ARGS)

@@ -84,11 +84,12 @@
       return;
     }
     var shown = false;
-    if (command !== "forget") {
+    var ended = (command === "forget" || data.ended) && !(data.messages || []).some(isError);
+    if (!ended) {
       (data.messages || []).forEach(function (m) { shown = show(m) || shown; });
     }
-    if (command === "forget" && !(data.messages || []).some(isError)) {
-      forgotten();
+    if (ended) {
+      forgotten();  // "Delete my answers", or forget typed: nothing of the check stays
     } else if ((data.messages || []).some(function (m) { return m.type === "notice"; })) {
       loadState(true);  // an old button: show where the check stands now
     } else if (!shown) {

@@ -54,7 +54,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/backcheck lint
+	BACKCHECK_ENV_FILE=/dev/null $(BIN)/backcheck lint
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy bot
 

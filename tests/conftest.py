@@ -16,7 +16,6 @@ from redis_server import RedisServer, RedisServerMissing
 from slack_stub import SVEN, SlackStub, assert_valid_blocks
 from telegram_stub import BotApiStub
 
-
 _BEFORE = pytest.StashKey[str | None]()
 
 

@@ -370,14 +370,17 @@ async def test_a_stale_or_double_press_changes_nothing(meet: Factory) -> None:
     assert t(person.app, "stale") in person.seen()
 
 
-async def test_forget_deletes_everything(meet: Factory) -> None:
+async def test_forget_deletes_everything(meet: Factory, request: pytest.FixtureRequest) -> None:
     person = await meet()
     await person.start()
     await person.answer("no")
     assert await person.app.store.scan(SESSION)
     await person.command("forget")
     assert await person.app.store.scan(SESSION) == []
-    assert t(person.app, "commands.forgotten") in person.seen()
+    platform = request.node.callspec.params["meet"]  # its own words (the terminal's goodbye)
+    said = person.app.words_for(platform).translator("en").t("commands.forgotten")
+    assert said.startswith("Done – I have deleted everything I had stored about you.")
+    assert said in person.seen()
 
 
 async def never_answered(person: Person) -> None:

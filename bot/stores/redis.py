@@ -12,10 +12,18 @@ Redis server or a primary with replicas, not Redis Cluster.
 
 Connection failures and timeouts (2 s) raise StoreUnavailable; the client reconnects on
 the next call, so the store recovers by itself when Redis is back.
+
+What is deleted leaves the disk: Redis's append-only file keeps every write it was ever
+sent until it is rewritten, so `forget` (and `compact`, which `keys rotate` calls) asks
+Redis to rewrite it (BGREWRITEAOF) and waits until a rewrite that began after the
+deletion has finished; likewise a new snapshot (BGSAVE) when Redis keeps RDB snapshots.
+Forgets that come while a rewrite runs share the next one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import ssl
 from collections.abc import AsyncIterator
@@ -35,7 +43,11 @@ from bot.errors import ConfigError, StoreError, StoreUnavailable, VersionConflic
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
 
+log = logging.getLogger("backcheck.stores")
+
 TIMEOUT = 2.0  # seconds to connect, to wait for a free connection, and for any reply
+COMPACT_TIMEOUT = 60.0  # seconds to wait for Redis to rewrite its files after a deletion
+COMPACT_POLL = 0.02  # seconds between looks at whether the rewrite is done
 # Connections per process: as many as updates python-telegram-bot handles at once (256),
 # so a burst never queues for a connection. Past that, a call waits (up to TIMEOUT) for a
 # free one. redis-py's default pool instead fails at once past 100 ("Too many
@@ -233,6 +245,9 @@ class RedisStore:
         self._delete = self._client.register_script(DELETE)
         self._drop = self._client.register_script(DROP)
         self._forget = self._client.register_script(FORGET)
+        self._compacting = asyncio.Lock()
+        self._deletions = 0  # deletions made by this process that must leave the disk ...
+        self._compacted = 0  # ... and how many of them a finished rewrite has covered
 
     def _key(self, ns: str, key: str) -> str:
         return f"{self._prefix}:{_ns_part(ns)}:{key}"
@@ -290,7 +305,70 @@ class RedisStore:
     async def forget(self, person: str) -> int:
         async with _translated():
             n = await self._forget(keys=[self._index_prefix + person], args=[person])
+        if n:
+            await self.compact()
         return int(n)
+
+    async def compact(self) -> bool:
+        """Rewrite Redis's files so that no deleted record stays in them (see the module
+        docstring). Failure is logged, not raised: the records are deleted either way,
+        and a Redis that refuses BGREWRITEAOF (a managed service) rewrites on its own."""
+        self._deletions += 1
+        wanted = self._deletions
+        async with self._compacting:
+            if self._compacted >= wanted:
+                return True  # a rewrite that began after our deletion has finished
+            done = self._deletions
+            try:
+                async with _translated(), asyncio.timeout(COMPACT_TIMEOUT):
+                    await self._rewrite_files()
+            except (StoreError, TimeoutError) as exc:
+                log.warning("redis store: could not rewrite Redis's files after a deletion "
+                            "(%s); deleted records stay in them until Redis next rewrites "
+                            "them", type(exc).__name__)
+                return False
+            self._compacted = done
+            return True
+
+    async def _rewrite_files(self) -> None:
+        """BGREWRITEAOF (when the append-only file is on) and BGSAVE (when snapshots are
+        kept), each started after any rewrite already running, and waited for."""
+        info = await self._client.info("persistence")
+        if int(info.get("aof_enabled", 0)):
+            await self._background("bgrewriteaof", "aof_rewrites", "aof_rewrite_in_progress",
+                                   "aof_rewrite_scheduled", "aof_last_bgrewrite_status")
+        if await self._snapshots():
+            await self._background("bgsave", "rdb_saves", "rdb_bgsave_in_progress",
+                                   "rdb_bgsave_in_progress", "rdb_last_bgsave_status")
+
+    async def _snapshots(self) -> bool:
+        """Whether Redis keeps RDB snapshots (a `save` schedule); False when it will not say."""
+        try:
+            return bool((await self._client.config_get("save")).get("save"))
+        except ResponseError:
+            return False
+
+    async def _background(self, command: str, counter: str, running: str, queued: str,
+                          status: str) -> None:
+        """Start a background rewrite once none is running and wait until it is done."""
+        while True:
+            info = await self._client.info("persistence")
+            if not (int(info.get(running, 0)) or int(info.get(queued, 0))):
+                try:
+                    await self._client.execute_command(command.upper())
+                    break
+                except ResponseError as exc:
+                    if "in progress" not in str(exc):
+                        raise
+            await asyncio.sleep(COMPACT_POLL)
+        while True:
+            after = await self._client.info("persistence")
+            started = counter not in info or int(after[counter]) > int(info[counter])
+            if started and not (int(after.get(running, 0)) or int(after.get(queued, 0))):
+                break
+            await asyncio.sleep(COMPACT_POLL)
+        if after.get(status) != "ok":
+            raise StoreError(f"redis store: {command.upper()} failed")
 
     async def scan(self, ns: str) -> list[tuple[str, Record]]:
         """Every live record in the namespace, found with SCAN (never KEYS, which blocks)."""

@@ -134,7 +134,7 @@ class SealedStore:
         Returns counts: rotated, unreadable (left alone), plain (deleted). Raises WrongKey,
         having changed nothing, when no configured key opens the store's records. Then
         makes the retired copies leave the store's files (`compact`)."""
-        canary = await self.check_key()
+        canary = await self.check_key(quiet=True)  # the caller says it: nothing changed
         counts = {"rotated": 0, "unreadable": 0, "plain": 0}
         for ns in SEALED:
             for name, rec in await self.inner.scan(ns):
@@ -155,22 +155,22 @@ class SealedStore:
 
     # -- the key check -------------------------------------------------------------------
 
-    async def check_key(self) -> int:
-        """Raise WrongKey (logged once) unless a configured key opens this store's key check;
-        write one, under the first key, when there is none and no record says the key is
-        wrong. Returns the key check's version."""
+    async def check_key(self, *, quiet: bool = False) -> int:
+        """Raise WrongKey (logged once, unless `quiet`) unless a configured key opens this
+        store's key check; write one, under the first key, when there is none and no record
+        says the key is wrong. Returns the key check's version."""
         try:
             rec = await self.inner.get(KEYCHECK, CANARY)
         except CorruptRecord:
             rec = None  # not even JSON: deleted, and made again below
         if rec is None:
             if await self._sealed_by_another_key():
-                raise self._wrong_key()
+                raise self._wrong_key(quiet)
             return await self._seal_canary(0)
         try:
             self._open(KEYCHECK, rec)
         except Unsealable:
-            raise self._wrong_key() from None
+            raise self._wrong_key(quiet) from None
         self._warned = False
         return rec.version
 
@@ -208,11 +208,12 @@ class SealedStore:
         except VersionConflict:  # another process wrote it first: theirs will do
             return version
 
-    def _wrong_key(self) -> WrongKey:
+    def _wrong_key(self, quiet: bool) -> WrongKey:
         message = WRONG_KEY.format(n=self.keyring.count)
-        if not self._warned:
+        if not (self._warned or quiet):
             self._warned = True
-            log.error("sealed store: %s People are starting their checks afresh.", message)
+            log.error("sealed store: %s Until then everyone starts their check afresh.",
+                      message)
         return WrongKey(message)
 
     # -- inside ------------------------------------------------------------------------

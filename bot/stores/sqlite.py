@@ -158,7 +158,7 @@ class SqliteStore:
         def check(conn: sqlite3.Connection) -> None:
             with _write_transaction(conn):
                 conn.execute("SELECT 1 FROM records LIMIT 1").fetchall()
-            self._quick_check(conn)
+            self._check_file()
 
         await self._run(check)
 
@@ -211,6 +211,17 @@ class SqliteStore:
                       "move it aside to start empty), then start them again.",
                       self.path, detail)
         return StoreCorrupt(f"sqlite store {self.path!r} is corrupt: {detail}")
+
+    def _check_file(self) -> None:
+        """`_quick_check` through a connection of its own, which reads the file as it is on
+        disk now (the store's connection may answer from pages it cached before)."""
+        if self.path == ":memory:":
+            return
+        fresh = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            self._quick_check(fresh)
+        finally:
+            fresh.close()
 
     def _quick_check(self, conn: sqlite3.Connection) -> None:
         """Raise StoreCorrupt unless SQLite's quick integrity check finds the file sound."""

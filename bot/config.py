@@ -26,7 +26,7 @@ from bot.errors import ConfigError
 from bot.i18n import locale_langs
 from bot.keys import parse_keys
 from bot.review.version import running_content, short, version_of
-from bot.stores import SQLITE_FORMS, sqlite_file
+from bot.stores.location import SQLITE_FORMS, sqlite_file
 from bot.variables import Bad, Var, matching, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")

@@ -333,7 +333,7 @@ def test_keys_rotate_with_a_wrong_key_exits_2_and_changes_nothing(
     assert main(["keys", "rotate"]) == 2
     err = capsys.readouterr().err
     assert "BACKCHECK_SECRET_KEY does not open the records in this store" in err
-    assert "\n" == err[-1] and err.count("\n") == 1
+    assert err[-1] == "\n" and err.count("\n") == 1
     assert people_in(files_of(path)) == people_in(before) == {ALICE.person()}
     monkeypatch.setenv("BACKCHECK_SECRET_KEY", f"{NEW},{OLD}")
     assert main(["keys", "rotate"]) == 0

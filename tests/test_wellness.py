@@ -15,8 +15,8 @@ from bot.app import App
 from bot.errors import ConfigError
 from bot.stores import MemoryStore
 from bot.types import Incoming, Reply, SessionKey
-from bot.wellness.scheduler import Scheduler
 from bot.wellness import stats
+from bot.wellness.scheduler import Scheduler
 from bot.wellness.settings import WellnessSettings
 from tests.support import make_app, pick, shipped
 

@@ -11,32 +11,15 @@ so an operator command run from another directory never opens another, empty fil
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from bot import keys
 from bot.errors import ConfigError
 from bot.stores.base import Record, Store
+from bot.stores.location import SQLITE_FORMS, sqlite_file
 from bot.stores.memory import MemoryStore
 from bot.stores.sealed import SealedStore
 
 __all__ = ["MemoryStore", "Record", "SealedStore", "Store", "open_sealed", "open_store",
            "sqlite_file"]
-
-SQLITE_FORMS = "sqlite:///absolute/path or sqlite:./relative/path"
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The absolute path of the file a sqlite URL names; None for another kind of store.
-    ValueError when a sqlite URL has neither form (its message says which it expects)."""
-    if not url.startswith("sqlite:"):
-        return None
-    rest = url.removeprefix("sqlite:")
-    if rest.startswith("///") and rest.strip("/"):
-        return Path("/" + rest.lstrip("/"))
-    if rest.startswith(("./", "../")) and rest.rstrip("/") not in (".", ".."):
-        return Path(os.path.abspath(rest))
-    raise ValueError(f"expected {SQLITE_FORMS}")
 
 
 def open_store(url: str) -> Store:

@@ -42,12 +42,12 @@ from bot.config import mask_url
 from bot.errors import ConfigError, StoreError, StoreUnavailable, VersionConflict
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
+from bot.stores.redis_files import rewrite_files
 
 log = logging.getLogger("backcheck.stores")
 
 TIMEOUT = 2.0  # seconds to connect, to wait for a free connection, and for any reply
 COMPACT_TIMEOUT = 60.0  # seconds to wait for Redis to rewrite its files after a deletion
-COMPACT_POLL = 0.02  # seconds between looks at whether the rewrite is done
 # Connections per process: as many as updates python-telegram-bot handles at once (256),
 # so a burst never queues for a connection. Past that, a call waits (up to TIMEOUT) for a
 # free one. redis-py's default pool instead fails at once past 100 ("Too many
@@ -321,7 +321,7 @@ class RedisStore:
             done = self._deletions
             try:
                 async with _translated(), asyncio.timeout(COMPACT_TIMEOUT):
-                    await self._rewrite_files()
+                    await rewrite_files(self._client)
             except (StoreError, TimeoutError) as exc:
                 log.warning("redis store: could not rewrite Redis's files after a deletion "
                             "(%s); deleted records stay in them until Redis next rewrites "
@@ -329,46 +329,6 @@ class RedisStore:
                 return False
             self._compacted = done
             return True
-
-    async def _rewrite_files(self) -> None:
-        """BGREWRITEAOF (when the append-only file is on) and BGSAVE (when snapshots are
-        kept), each started after any rewrite already running, and waited for."""
-        info = await self._client.info("persistence")
-        if int(info.get("aof_enabled", 0)):
-            await self._background("bgrewriteaof", "aof_rewrites", "aof_rewrite_in_progress",
-                                   "aof_rewrite_scheduled", "aof_last_bgrewrite_status")
-        if await self._snapshots():
-            await self._background("bgsave", "rdb_saves", "rdb_bgsave_in_progress",
-                                   "rdb_bgsave_in_progress", "rdb_last_bgsave_status")
-
-    async def _snapshots(self) -> bool:
-        """Whether Redis keeps RDB snapshots (a `save` schedule); False when it will not say."""
-        try:
-            return bool((await self._client.config_get("save")).get("save"))
-        except ResponseError:
-            return False
-
-    async def _background(self, command: str, counter: str, running: str, queued: str,
-                          status: str) -> None:
-        """Start a background rewrite once none is running and wait until it is done."""
-        while True:
-            info = await self._client.info("persistence")
-            if not (int(info.get(running, 0)) or int(info.get(queued, 0))):
-                try:
-                    await self._client.execute_command(command.upper())
-                    break
-                except ResponseError as exc:
-                    if "in progress" not in str(exc):
-                        raise
-            await asyncio.sleep(COMPACT_POLL)
-        while True:
-            after = await self._client.info("persistence")
-            started = counter not in info or int(after[counter]) > int(info[counter])
-            if started and not (int(after.get(running, 0)) or int(after.get(queued, 0))):
-                break
-            await asyncio.sleep(COMPACT_POLL)
-        if after.get(status) != "ok":
-            raise StoreError(f"redis store: {command.upper()} failed")
 
     async def scan(self, ns: str) -> list[tuple[str, Record]]:
         """Every live record in the namespace, found with SCAN (never KEYS, which blocks)."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from bot.errors import CorruptRecord, VersionConflict, WrongKey
@@ -180,10 +181,8 @@ class SealedStore:
         if self._checked:
             return
         self._checked = True
-        try:
+        with suppress(WrongKey):  # logged; the person starts afresh
             await self.check_key()
-        except WrongKey:
-            pass  # logged
 
     async def _sealed_by_another_key(self) -> bool:
         """Whether the store holds sealed records about people and not one of them opens."""
@@ -201,7 +200,7 @@ class SealedStore:
 
     async def _seal_canary(self, version: int) -> int:
         """Write the key check under the first key (over `version`; 0: a new one)."""
-        env = {"n": KEYCHECK, "k": CANARY, "p": None, "d": {}, "x": None}
+        env: dict[str, Any] = {"n": KEYCHECK, "k": CANARY, "p": None, "d": {}, "x": None}
         try:
             return await self.inner.put(KEYCHECK, CANARY, {"s": self.keyring.seal(env)},
                                         version=version)

@@ -26,7 +26,7 @@ from bot.errors import ConfigError
 from bot.i18n import locale_langs
 from bot.keys import parse_keys
 from bot.review.version import running_content, short, version_of
-from bot.stores.location import SQLITE_FORMS, sqlite_file
+from bot.stores.location import sqlite_file
 from bot.variables import Bad, Var, matching, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")
@@ -98,8 +98,8 @@ def _admin_example() -> str:
 
 
 GENERAL: tuple[Var, ...] = (
-    Var("BACKCHECK_STORE", "store", f"memory://, {SQLITE_FORMS} (from the working "
-        "directory) or redis://host:6379/0", _store),
+    Var("BACKCHECK_STORE", "store", "memory://, sqlite:///absolute/path, "
+        "sqlite:./relative/path (from the working directory) or redis://host:6379/0", _store),
     Var("BACKCHECK_SECRET_KEY", "secret_key", "comma-separated keys made by `backcheck keys "
         "new` (the first encrypts, all decrypt)", _secret_keys, secret=True),
     Var("BACKCHECK_SESSION_TTL", "session_ttl", "a positive number of seconds, e.g. 86400",

@@ -41,9 +41,11 @@ def person_of(spec: str, settings: Settings) -> str:
 
 @asynccontextmanager
 async def _opened(settings: Settings) -> AsyncIterator[SealedStore]:
-    """The configured store, closed when done (its close() is no aclose())."""
+    """The configured store, closed when done (its close() is no aclose()). WrongKey when
+    BACKCHECK_SECRET_KEY does not open it: a forget or export would find nobody."""
     store = open_sealed(settings.store, settings.secret_key)
     try:
+        await store.check_key(quiet=True)
         yield store
     finally:
         await store.close()

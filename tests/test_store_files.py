@@ -313,7 +313,7 @@ async def test_a_store_from_before_the_key_check_tells_a_wrong_key_by_its_record
         await store.close()
 
 
-def test_keys_rotate_with_a_wrong_key_exits_2_and_changes_nothing(
+def test_keys_rotate_forget_and_export_with_a_wrong_key_exit_2_and_change_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
@@ -330,11 +330,15 @@ def test_keys_rotate_with_a_wrong_key_exits_2_and_changes_nothing(
     before = files_of(path)
     monkeypatch.setenv("BACKCHECK_STORE", url)
     monkeypatch.setenv("BACKCHECK_SECRET_KEY", NEW)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     assert main(["keys", "rotate"]) == 2
     err = capsys.readouterr().err
     assert "BACKCHECK_SECRET_KEY does not open the records in this store" in err
     assert err[-1] == "\n" and err.count("\n") == 1
     assert people_in(files_of(path)) == people_in(before) == {ALICE.person()}
+    for command in ("forget", "export"):  # would find nobody: said, not "0 records"
+        assert main([command, "--user", f"telegram:{USER_ID}"]) == 2
+        assert "does not open the records" in capsys.readouterr().err
     monkeypatch.setenv("BACKCHECK_SECRET_KEY", f"{NEW},{OLD}")
     assert main(["keys", "rotate"]) == 0
     assert "re-encrypted" in capsys.readouterr().out

@@ -26,6 +26,7 @@ from bot.errors import ConfigError
 from bot.i18n import locale_langs
 from bot.keys import parse_keys
 from bot.review.version import running_content, short, version_of
+from bot.stores.location import sqlite_file
 from bot.variables import Bad, Var, matching, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")
@@ -38,12 +39,15 @@ HEX_VERSION = re.compile(r"[0-9a-f]{12,64}")
 
 def default_store_url() -> str:
     """SQLite in the user's data directory, created on first use."""
-    return f"sqlite:///{Path(user_data_dir('backcheck')) / 'sessions.sqlite3'}"
+    return f"sqlite://{Path(user_data_dir('backcheck')).absolute() / 'sessions.sqlite3'}"
 
 
 def _store(raw: str) -> str:
-    if raw == "memory://" or (raw.startswith("sqlite:///") and len(raw) > len("sqlite:///")):
-        return raw
+    try:
+        if raw == "memory://" or sqlite_file(raw) is not None:
+            return raw
+    except ValueError:
+        raise Bad from None
     parts = urlsplit(raw)
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise Bad
@@ -94,7 +98,8 @@ def _admin_example() -> str:
 
 
 GENERAL: tuple[Var, ...] = (
-    Var("BACKCHECK_STORE", "store", "memory://, sqlite:///path or redis://host:6379/0", _store),
+    Var("BACKCHECK_STORE", "store", "memory://, sqlite:///absolute/path, "
+        "sqlite:./relative/path (from the working directory) or redis://host:6379/0", _store),
     Var("BACKCHECK_SECRET_KEY", "secret_key", "comma-separated keys made by `backcheck keys "
         "new` (the first encrypts, all decrypt)", _secret_keys, secret=True),
     Var("BACKCHECK_SESSION_TTL", "session_ttl", "a positive number of seconds, e.g. 86400",
@@ -329,6 +334,13 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def store_place(url: str) -> str:
+    """Where a store URL keeps its data, for operators: the SQLite file as an absolute
+    path, else the URL with any password masked."""
+    path = sqlite_file(url)
+    return f"the SQLite file {path}" if path is not None else mask_url(url)
+
+
 def content_line(settings: Settings) -> str:
     """The content version of what the bots load (see `backcheck review`)."""
     version = short(version_of(running_content(settings)))
@@ -343,6 +355,7 @@ def _show(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     for line in describe(settings):
         print(line)
+    print(f"# store: {store_place(settings.store)}")
     print(content_line(settings))
     return 0
 

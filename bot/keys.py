@@ -78,6 +78,7 @@ class Keyring:
         if not keys:
             raise ValueError("a keyring needs at least one key")
         self._fernet = MultiFernet([Fernet(k) for k in keys])
+        self.count = len(keys)
         self._id_keys = list(dict.fromkeys(_derive(k) for k in keys))
 
     @classmethod

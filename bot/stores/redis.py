@@ -12,10 +12,18 @@ Redis server or a primary with replicas, not Redis Cluster.
 
 Connection failures and timeouts (2 s) raise StoreUnavailable; the client reconnects on
 the next call, so the store recovers by itself when Redis is back.
+
+What is deleted leaves the disk: Redis's append-only file keeps every write it was ever
+sent until it is rewritten, so `forget` (and `compact`, which `keys rotate` calls) asks
+Redis to rewrite it (BGREWRITEAOF) and waits until a rewrite that began after the
+deletion has finished; likewise a new snapshot (BGSAVE) when Redis keeps RDB snapshots.
+Forgets that come while a rewrite runs share the next one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import ssl
 from collections.abc import AsyncIterator
@@ -34,8 +42,12 @@ from bot.config import mask_url
 from bot.errors import ConfigError, StoreError, StoreUnavailable, VersionConflict
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
+from bot.stores.redis_files import rewrite_files
+
+log = logging.getLogger("backcheck.stores")
 
 TIMEOUT = 2.0  # seconds to connect, to wait for a free connection, and for any reply
+COMPACT_TIMEOUT = 60.0  # seconds to wait for Redis to rewrite its files after a deletion
 # Connections per process: as many as updates python-telegram-bot handles at once (256),
 # so a burst never queues for a connection. Past that, a call waits (up to TIMEOUT) for a
 # free one. redis-py's default pool instead fails at once past 100 ("Too many
@@ -233,6 +245,9 @@ class RedisStore:
         self._delete = self._client.register_script(DELETE)
         self._drop = self._client.register_script(DROP)
         self._forget = self._client.register_script(FORGET)
+        self._compacting = asyncio.Lock()
+        self._deletions = 0  # deletions made by this process that must leave the disk ...
+        self._compacted = 0  # ... and how many of them a finished rewrite has covered
 
     def _key(self, ns: str, key: str) -> str:
         return f"{self._prefix}:{_ns_part(ns)}:{key}"
@@ -290,7 +305,30 @@ class RedisStore:
     async def forget(self, person: str) -> int:
         async with _translated():
             n = await self._forget(keys=[self._index_prefix + person], args=[person])
+        if n:
+            await self.compact()
         return int(n)
+
+    async def compact(self) -> bool:
+        """Rewrite Redis's files so that no deleted record stays in them (see the module
+        docstring). Failure is logged, not raised: the records are deleted either way,
+        and a Redis that refuses BGREWRITEAOF (a managed service) rewrites on its own."""
+        self._deletions += 1
+        wanted = self._deletions
+        async with self._compacting:
+            if self._compacted >= wanted:
+                return True  # a rewrite that began after our deletion has finished
+            done = self._deletions
+            try:
+                async with _translated(), asyncio.timeout(COMPACT_TIMEOUT):
+                    await rewrite_files(self._client)
+            except (StoreError, TimeoutError) as exc:
+                log.warning("redis store: could not rewrite Redis's files after a deletion "
+                            "(%s); deleted records stay in them until Redis next rewrites "
+                            "them", type(exc).__name__)
+                return False
+            self._compacted = done
+            return True
 
     async def scan(self, ns: str) -> list[tuple[str, Record]]:
         """Every live record in the namespace, found with SCAN (never KEYS, which blocks)."""

@@ -5,7 +5,7 @@ Every request is acknowledged first and worked on afterwards, so Slack always ge
 answer within 3 seconds. The check always lives in the direct message (DM) with the
 person: `/backcheck` in a channel only answers, ephemerally, that a DM has been sent.
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`, with GET
-/healthz and GET /metrics on the same server; `backcheck slack` itself (both modes,
+/healthz on the same server; `backcheck slack` itself (both modes,
 graceful shutdown) is serve.py, the Web API client transport.py.
 """
 

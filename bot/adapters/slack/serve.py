@@ -23,8 +23,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot import httpsafe
+from bot.adapters.slack import gate
 from bot.adapters.slack.bot import SlackBot
 from bot.adapters.slack.outbox import scheduler
 from bot.adapters.slack.transport import LOGGER, quiet_logger, web_client
@@ -46,22 +48,33 @@ def create(app: App, settings: Settings) -> SlackBot:
     """A Bolt AsyncApp talking to SLACK_API_URL, with backcheck's listeners registered."""
     # Bolt configures the logger named after the app like the one it is given: name it
     # after that one, or it would set the level of every `backcheck` logger to WARNING.
-    bolt = AsyncApp(client=web_client(settings),
-                    signing_secret=settings.get("slack_signing_secret"),
+    secret = settings.get("slack_signing_secret")
+    bolt = AsyncApp(client=web_client(settings), signing_secret=secret,
                     logger=quiet_logger(), name=LOGGER)
-    return SlackBot(app, bolt)
+    return SlackBot(app, bolt, SignatureVerifier(secret) if secret.strip() else None)
 
 
 def web_app(bot: SlackBot) -> web.Application:
     """The HTTP endpoint Slack posts commands, interactivity and events to, with GET
     /healthz (no Slack signature needed). Once the bot is
-    stopping, Slack's requests get 503: events are sent again later."""
+    stopping, Slack's requests get 503: events are sent again later. A request that is
+    not signed, a replay, or a body Bolt cannot read never reaches a listener (gate.py)."""
 
     async def events(request: web.Request) -> web.Response:
         if bot.app.in_flight.stopping:
             return web.Response(status=503)
-        response = await bot.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        refusal = await gate.admit(await request.read(), request.headers, bot.verifier,
+                                   bot.app.store)
+        if refusal is None:
+            try:
+                bolt_request = await to_bolt_request(request)
+                refusal = gate.readable(bolt_request.body)
+            except Exception as exc:  # noqa: BLE001 - whatever Bolt's parser raises
+                refusal = gate.Refusal(400, f"unreadable body ({type(exc).__name__})")
+        if refusal is not None:
+            log.info("slack request refused: %s (%d)", refusal.reason, refusal.status)
+            return web.Response(status=refusal.status)
+        return await to_aiohttp_response(await bot.bolt.async_dispatch(bolt_request))
 
     application = httpsafe.application()
     application.router.add_post(EVENTS_PATH, events)

@@ -317,3 +317,70 @@ async def test_a_replayed_slash_command_runs_once_across_two_replicas_on_one_red
     assert statuses == [200, 200, 200]  # the replayer learns nothing
     questions = [c for c in slack_stub.called("chat.postMessage") if c.get("blocks")]
     assert len(questions) == 1  # carried out once: one question 1, not three
+
+
+# -- item 9: logs carry no address, no cookie, no link to a stored row -----------------------
+
+
+async def raw(base: str, request: bytes) -> bytes:
+    """Send raw bytes to the server; what it answered before closing."""
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 5)
+    except ConnectionError:
+        return b""
+    finally:
+        writer.close()
+
+
+def formatted(records: list[Any]) -> str:
+    """Every captured line as an operator's log would show it, traceback and fields too."""
+    import logging
+
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    return "\n".join(f"{formatter.format(r)} {r.__dict__.get('user', '')}" for r in records)
+
+
+async def test_the_running_servers_log_no_address_no_cookie_and_no_row_link(
+        start_bot: Callable[..., Coroutine[Any, Any, Running]],
+        caplog: pytest.LogCaptureFixture, tmp_path: Any) -> None:
+    import sqlite3
+
+    from drive import SECRET_KEY
+
+    caplog.set_level("DEBUG")
+    path = tmp_path / "probe.sqlite3"
+    web = await start_bot("web", store=f"sqlite:///{path}", secret_key=SECRET_KEY)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(web.public + "/api/state") as resp:
+            question = (await resp.json())["messages"][-1]
+        async with http.post(web.public + "/api/turn", json={
+                "answer": "no", "token": question["token"]}) as resp:
+            assert resp.status == 200
+        session = next(c.value for c in http.cookie_jar if c.key == "backcheck_session")
+    cookie = f"backcheck_session={session}; pad={'a' * 9000}"
+    answers = [
+        await raw(web.public, f"GET /api/state HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"
+                  .encode()),
+        await raw(web.public, b"GET / HTTP/9.9\r\nHost: x\r\n\r\n"),
+        await raw(web.public, b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n"),
+        await raw(web.public, b"POST /api/turn HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n"
+                  b"Content-Encoding: gzip\r\nCookie: backcheck_session=" + session.encode()
+                  + b"\r\n\r\ngarbage"),
+    ]
+    assert all(a.split(b" ")[1].startswith(b"4") for a in answers), answers
+    await asyncio.sleep(0.2)
+    logged = formatted(caplog.records)
+    assert "update handled" in logged and "request refused" in logged
+    addresses = [line for line in logged.splitlines()
+                 if "127.0.0.1" in line and " on http://127.0.0.1:" not in line]
+    assert addresses == []
+    assert session not in logged and "pad=aaaa" not in logged
+    users = {r.__dict__["user"] for r in caplog.records if r.__dict__.get("user")}
+    with sqlite3.connect(path) as db:
+        people = {p for (p,) in db.execute("SELECT person FROM records") if p}
+    assert users and people
+    assert not [(u, p) for u in users for p in people if u in p]  # no log id in any row

@@ -28,7 +28,6 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
-
 MAX_BODY = 256 * 1024
 HEADER_TIMEOUT = 10.0  # seconds from connecting (or the last response) to a whole header
 BODY_TIMEOUT = 10.0  # seconds to receive a request's body

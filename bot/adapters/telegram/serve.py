@@ -8,8 +8,9 @@ control (HTTP 429) is waited out by PTB's AIORateLimiter for up to a minute in a
 
 Long polling by default; with `--webhook-url` updates arrive on backcheck's own aiohttp
 server, which serves /healthz on the same port (webhook.py). /metrics (and /healthz) only
-on its own listener: BACKCHECK_METRICS_PORT or `--metrics-port` (bot/ops.py). On SIGTERM / SIGINT the bot stops taking
-updates, finishes the ones it holds (replies sent), closes the store and exits 0.
+on its own listener: BACKCHECK_METRICS_PORT or `--metrics-port` (bot/ops.py). On SIGTERM /
+SIGINT the bot stops taking updates, finishes the ones it holds (replies sent), closes the
+store and exits 0.
 """
 
 from __future__ import annotations

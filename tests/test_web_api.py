@@ -262,6 +262,28 @@ async def test_a_whole_check_over_the_api_ends_in_self_care_and_forget_deletes_i
     assert fresh["messages"][0]["progress"][0] == 1 and fresh["messages"][0]["lead"]
 
 
+async def test_the_cookie_slides_with_the_check_so_an_active_person_keeps_it() -> None:
+    """The stored check lives BACKCHECK_SESSION_TTL after its last answer; the cookie is
+    set again with that lifetime on every turn, so it never expires first."""
+    import asyncio
+
+    ttl = 2.0
+    app = make_app(BACKCHECK_SESSION_TTL=str(ttl))
+    runner = await start(WebChat(app, session_ttl=ttl), "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            client = Api(f"http://127.0.0.1:{bound_port(runner)}", http)
+            _, body = await client.get("/api/state")
+            client.last = body["messages"][-1]
+            for expected in (2, 3):  # each answer within the TTL of the one before,
+                await asyncio.sleep(ttl * 0.6)  # together past the first cookie's lifetime
+                status, body = await client.answer()
+                assert status == 200, body
+                assert client.last["progress"][0] == expected
+    finally:
+        await runner.cleanup()
+
+
 async def test_a_reload_and_a_restarted_bot_resume_the_check(tmp_path: Path) -> None:
     store_url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
 

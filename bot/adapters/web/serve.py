@@ -206,6 +206,10 @@ class WebChat:
         forgotten = command == "forget" and not any(r.kind == "error" for r in replies)
         if forgotten and not header_mode:
             transport.forget_cookie(response)
+        elif not header_mode:  # the cookie lives as long as the stored check: it slides too
+            transport.set_cookie(response, session or "",
+                                 secure=transport.secure(request, self.settings),
+                                 max_age=self.session_ttl)
         return response
 
     async def ui_strings(self, request: web.Request) -> web.Response:

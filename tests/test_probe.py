@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import TG_TOKEN
+from drive import SECRET_KEY
 from slack_stub import TOKEN as SLACK_TOKEN
 from slack_stub import SlackStub
 from support import make_app
@@ -97,7 +98,8 @@ async def start_bot(tg_stub: BotApiStub, slack_stub: SlackStub
 
     async def start(platform: str, **more: Any) -> Running:
         public, metrics = free_ports(2)
-        settings = Settings(**{"store": "memory://", "shutdown_timeout": 5,
+        settings = Settings(**{"store": "memory://", "secret_key": SECRET_KEY,
+                               "shutdown_timeout": 5,
                                "metrics_port": metrics, "web_session_rate": 10_000,
                                "web_address_rate": 10_000, **more})
         task = asyncio.create_task(serving(platform, settings, public, tg_stub, slack_stub))
@@ -285,7 +287,6 @@ async def test_no_malformed_request_gets_a_500_from_any_public_port(
 
 async def test_a_replayed_slash_command_runs_once_across_two_replicas_on_one_redis(
         slack_stub: SlackStub, redis_url: str) -> None:
-    from drive import SECRET_KEY
     from slack_stub import Signer, command_form
 
     from bot.adapters.slack.serve import create, start_http
@@ -348,8 +349,6 @@ async def test_the_running_servers_log_no_address_no_cookie_and_no_row_link(
         start_bot: Callable[..., Coroutine[Any, Any, Running]],
         caplog: pytest.LogCaptureFixture, tmp_path: Any) -> None:
     import sqlite3
-
-    from drive import SECRET_KEY
 
     caplog.set_level("DEBUG")
     path = tmp_path / "probe.sqlite3"

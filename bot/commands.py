@@ -87,6 +87,14 @@ def parse_value(value: str) -> Command | None:
     return Command(name, arg.strip())
 
 
+def given(value: str) -> Command | None:
+    """A command a person gave by name (a slash command, `/backcheck <subcommand>`): None
+    when the name is unknown or the command is not a person's to give (follow-ups, where
+    a check stands: buttons and the App give those, never typed input)."""
+    command = parse_value(value)
+    return command if command is not None and command.spec.person else None
+
+
 def parse_text(text: str, locales: Locales) -> Command | None:
     """The command a typed message means, in any language ("hjälp" -> help, "svenska" ->
     language sv); None when it is no command."""

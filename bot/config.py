@@ -10,6 +10,7 @@ effective configuration with secrets masked.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ENV_FILE = "BACKCHECK_ENV_FILE"  # where `.env` is read from (environment only)
 
 HEX_VERSION = re.compile(r"[0-9a-f]{12,64}")
+HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 def default_store_url() -> str:
@@ -65,6 +67,23 @@ def _secret_keys(raw: str) -> str:
         parse_keys(raw)
     except ValueError:
         raise Bad from None
+    return raw
+
+
+def listen_port(raw: str) -> int:
+    """A TCP port number, 1-65535."""
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise Bad
+    return int(raw)
+
+
+def listen_host(raw: str) -> str:
+    """An address to listen on: an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name."""
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not HOST_NAME.fullmatch(raw):
+            raise Bad from None
     return raw
 
 
@@ -122,6 +141,10 @@ GENERAL: tuple[Var, ...] = (
         "signed off, 12-64 hex digits as `backcheck review` prints it", matching(HEX_VERSION)),
     Var("BACKCHECK_ADMINS", "admins", "comma-separated platform:user-id, "
         f"e.g. {_admin_example()}", parse_admins, default=frozenset()),
+    Var("BACKCHECK_METRICS_PORT", "metrics_port", "a port number 1-65535 for /metrics, "
+        "e.g. 9100 (unset: metrics are not served)", listen_port, default=None),
+    Var("BACKCHECK_METRICS_HOST", "metrics_host", "an address to serve /metrics on, e.g. "
+        "127.0.0.1 or 0.0.0.0", listen_host, default="127.0.0.1"),
 )
 # Every variable: backcheck's own, then each platform's, in registry order.
 VARIABLES: tuple[Var, ...] = GENERAL + tuple(
@@ -147,6 +170,8 @@ class Settings:
     shutdown_timeout: float
     admins: frozenset[str]
     signed_version: str
+    metrics_port: int | None
+    metrics_host: str
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(BY_FIELD)
@@ -230,7 +255,9 @@ class Settings:
         out: dict[str, str] = {}
         for var in VARIABLES:
             raw = getattr(self, var.field)
-            if isinstance(raw, bool):
+            if raw is None:
+                value = ""
+            elif isinstance(raw, bool):
                 value = "true" if raw else "false"
             elif isinstance(raw, float):
                 value = f"{raw:g}"

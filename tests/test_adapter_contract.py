@@ -30,9 +30,10 @@ from bot.adapters.telegram.serve import build_application, start, stop
 from bot.adapters.web.serve import WebChat
 from bot.adapters.web.serve import start as start_web
 from bot.app import App
+from bot.commands import BY_NAME
 from bot.config import Settings
 from bot.platforms import PLATFORMS
-from bot.stores.base import SESSION
+from bot.stores.base import FOLLOWUP, SESSION
 
 FIRST_RED_FLAG = "cold_pale_foot"  # the first question asked: an ambulance-level red flag
 
@@ -243,8 +244,11 @@ class WebPerson:
     async def _post(self, body: dict[str, Any]) -> None:
         async with self.http.post(self.base + "/api/turn", json=body,
                                   headers=self.headers) as resp:
-            assert resp.status == 200, await resp.text()
-            self._show(await resp.json())
+            shown = await resp.json()
+            if resp.status != 200:  # the page shows the error's message, keeps the rest
+                assert resp.status < 500 and shown["message"], shown
+                shown = {"messages": [{"type": "error", "text": shown["message"]}]}
+            self._show(shown)
 
     def _show(self, body: dict[str, Any]) -> None:
         self.shown += body["messages"]
@@ -450,3 +454,24 @@ async def test_a_failed_send_is_recovered(platform: str, envs: dict[str, Factory
     second = await open_question(person)
     await person.answer(pick(str(second), {}))
     assert await open_question(person) != second, "the check goes on"
+
+
+INTERNAL = [name for name in ("followup", "checkin worse", "current")
+            if not BY_NAME[name.split()[0]].person]
+
+
+@pytest.mark.parametrize("name", INTERNAL)
+async def test_a_command_not_for_people_is_not_carried_out_when_given_by_hand(
+        meet: Factory, name: str) -> None:
+    """`followup`, `checkin` and `current` are the buttons' and the App's: typed, as a
+    slash command or `/backcheck followup`, they do nothing of theirs."""
+    person = await meet()
+    await person.start()
+    await answer_all(person, {})  # self-care: a check-in could be booked now
+    before = await person.app.store.scan(SESSION)
+    await person.command(name)
+    assert await person.app.store.scan(FOLLOWUP) == []
+    assert await person.app.store.scan(SESSION) == before
+    seen = person.seen()
+    for key in ("followup.scheduled", "followup.not_better", "errors.resync"):
+        assert t(person.app, key).split("{")[0] not in seen, key

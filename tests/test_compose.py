@@ -103,18 +103,26 @@ def test_every_bot_command_is_one_backcheck_accepts(name: str) -> None:
 
 @pytest.mark.parametrize("name", BOTS)
 def test_health_checks_look_where_the_bot_serves_healthz(name: str) -> None:
-    command, check = SERVICES[name]["command"], SERVICES[name]["healthcheck"]
-    flag = "--metrics-port" if "--metrics-port" in command else "--port"
-    port = command[command.index(flag) + 1]
+    service = SERVICES[name]
+    command, check = service["command"], service["healthcheck"]
+    port = (command[command.index("--port") + 1] if "--port" in command
+            else service["environment"]["BACKCHECK_METRICS_PORT"])
     assert check["test"][:3] == ["CMD", "python", "-c"]  # no curl in a slim image
     assert f"http://127.0.0.1:{port}/healthz" in check["test"][3]
     compile(check["test"][3], "healthcheck", "exec")
 
 
-def test_the_slack_port_is_published_and_telegrams_metrics_port_stays_inside() -> None:
+def test_the_public_ports_are_published_and_the_metrics_port_stays_inside() -> None:
     assert SERVICES["slack"]["ports"] == ["3000:3000"]
-    assert "ports" not in SERVICES["telegram"] and SERVICES["telegram"]["expose"] == ["9100"]
+    assert "ports" not in SERVICES["telegram"]
     assert SERVICES["web"]["ports"] == ["8080:8080"]
+    for name in BOTS:  # Prometheus reaches /metrics on the compose network, nobody else
+        service = SERVICES[name]
+        metrics = service["environment"]["BACKCHECK_METRICS_PORT"]
+        assert service["environment"]["BACKCHECK_METRICS_HOST"] == "0.0.0.0"
+        assert service["expose"] == [metrics]
+        assert not any(p.split(":")[-1] == metrics for p in service.get("ports", []))
+        assert "--metrics-port" not in service["command"]
 
 
 def test_shutdown_has_time_to_finish_updates_in_flight() -> None:

@@ -73,7 +73,7 @@ def decode(body: bytes) -> dict[str, Any] | None:
     """A request body's JSON object; None for a body that is not one (not even JSON)."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
         return None
     return data if isinstance(data, dict) else None
 

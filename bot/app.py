@@ -7,6 +7,7 @@ comes back; they never touch the store or the engine themselves.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -24,7 +25,7 @@ from bot.hooks import Middleware, Observer, Turn
 from bot.i18n import Locales, detect_lang
 from bot.inflight import InFlight
 from bot.platform import Capabilities
-from bot.stores.base import PREFS, SESSION, Store
+from bot.stores.base import PREFS, SESSION, Record, Store
 from bot.types import Button, Home, Incoming, Reply, SessionKey
 from bot.wellness import followup, stats
 from bot.wellness.settings import WellnessSettings
@@ -191,46 +192,64 @@ class App:
     async def _turn(self, incoming: Incoming) -> list[Reply]:
         key = incoming.key
         notices: list[Reply] = []
-        try:
-            rec = await self.store.get(SESSION, key.id())
-        except CorruptRecord:
-            rec = None
-            lang = await self.language(key, incoming.lang_hint)
-            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
-        state = None
-        if rec is not None:
-            try:
-                state = State.from_dict(rec.data, self.flow)
-            except ValueError:
-                log.warning("unreadable session for user %s dropped", key.hashed())
-                await self._drop(key, rec.version)
-                rec = None
-                lang = await self.language(key, incoming.lang_hint)
-                notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+        rec, state = await self._load(incoming, notices)
+        anonymous = self.can(key.platform).anonymous
+        # An anonymous visitor who only looks (opens the page) is stored at their first
+        # answer, or when they type: typed text must find question 1 stored as shown.
+        looking = anonymous and (incoming.kind == "start" or (
+            incoming.kind == "command" and incoming.value == "current"))
         if state is None:
             lang = await self.language(key, incoming.lang_hint)
-            state = State.new(self.flow, lang, secrets.token_urlsafe(6))
-            incoming = _unseen(incoming)
+            state = State.new(self.flow, lang, _nonce(key) if anonymous else
+                              secrets.token_urlsafe(6))
+            if incoming.token != state.token:  # not typed under the question 1 it answers
+                incoming = _unseen(incoming)
         before = state
         after, replies = step(self.flow, state, incoming, self.words_for(key.platform),
                               self.region, self.wellness.followup_days)
+        count = after is not None and after.done and not before.done and not after.counted
+        if count and after is not None:
+            after = replace(after, counted=True)  # a restart or a step back counts no more
         version = 0 if rec is None else rec.version
         if after is None:
             if rec is not None:
                 await self._drop(key, version)
-        elif after != before or (rec is None and any(r.token for r in replies)):
+        elif after != before or (rec is None and not looking
+                                 and any(r.token for r in replies)):
             await self.store.put(
                 SESSION, key.id(), after.to_dict(), version=version,
                 ttl=self.session_ttl, person=key.person(),
             )
         if after is not None and after.lang != before.lang:
             await self._save_lang(key, after.lang)
-        if after is not None and after.done and not before.done:
+        if count and after is not None:
             await stats.record_completion(self.store, level_of(self.flow, after.answers),
                                           self.clock(), self.wellness.stats_weeks)
         for observer in self.observers:
             observer.turned(incoming, before if rec is not None else None, after)
         return notices + replies
+
+    async def _load(self, incoming: Incoming,
+                    notices: list[Reply]) -> tuple[Record | None, State | None]:
+        """The stored session and its state; a record that cannot be read is dropped, with
+        a notice for the person (in `notices`), and the check starts afresh."""
+        key = incoming.key
+        try:
+            rec = await self.store.get(SESSION, key.id())
+        except CorruptRecord:
+            lang = await self.language(key, incoming.lang_hint)
+            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+            return None, None
+        if rec is None:
+            return None, None
+        try:
+            return rec, State.from_dict(rec.data, self.flow)
+        except ValueError:
+            log.warning("unreadable session for user %s dropped", key.hashed())
+            await self._drop(key, rec.version)
+            lang = await self.language(key, incoming.lang_hint)
+            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+            return None, None
 
     async def _drop(self, key: SessionKey, version: int) -> None:
         """Delete a session, but only if nobody changed it since we read it."""
@@ -291,6 +310,14 @@ class App:
         log.info("forgot user %s", incoming.key.hashed())
         said = self.words_for(incoming.key.platform).translator(lang, self.region)
         return [Reply(kind="message", text=said.t("commands.forgotten"))]
+
+
+def _nonce(key: SessionKey) -> str:
+    """The stale-button nonce of a conversation that is not stored yet (an anonymous
+    visitor's question 1): the same on every replica and after a restart, so their first
+    answer is accepted though nothing was stored when the question was shown. It names
+    question 1 only (turn 0): a button from any later question is stale."""
+    return hashlib.sha256(f"nonce:{key.id()}".encode()).hexdigest()[:8]
 
 
 def _unseen(incoming: Incoming) -> Incoming:

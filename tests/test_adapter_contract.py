@@ -63,10 +63,15 @@ class Person(Protocol):
 
 
 async def open_question(person: Person) -> str | None:
-    """The id of the question waiting for this person (None once the check is done)."""
-    for _, record in await person.app.store.scan(SESSION):
+    """The id of the question waiting for this person (None once the check is done). An
+    anonymous web visitor is stored at their first answer: until then, question 1 on
+    their screen."""
+    records = await person.app.store.scan(SESSION)
+    for _, record in records:
         if not record.data.get("done"):
             return str(record.data["node"])
+    if not records and isinstance(person, WebPerson):
+        return person.unstored_question()
     return None
 
 
@@ -231,6 +236,13 @@ class WebPerson:
                 return
             assert resp.status == 200, body
             self._show(body)
+
+    def unstored_question(self) -> str | None:
+        """Question 1 as the page shows it before anything is stored."""
+        newest = self.newest
+        if newest.get("type") == "question" and (newest.get("progress") or [0])[0] == 1:
+            return str(newest["id"])
+        return None
 
     def seen(self) -> str:
         texts: list[str] = []

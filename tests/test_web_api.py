@@ -28,6 +28,7 @@ from bot.stores import open_store
 from bot.stores.base import SESSION, Record
 from bot.stores.memory import MemoryStore
 from bot.types import Button, Incoming, Outcome, Reply
+from bot.wellness import stats
 
 KEY = inbound.session_key("s" * 43)
 ALLOWED = "http://127.0.0.1:1"
@@ -603,7 +604,46 @@ async def test_after_forget_typed_text_starts_a_check_and_never_answers_question
 
 
 async def test_typed_text_answers_the_question_on_screen(api: Api) -> None:
-    first = api.last["id"]
-    status, body = await api.post({"text": "no"})  # before pressing anything: the open Q1
+    """The page sends the token of the question it shows with what is typed: the text
+    answers that question, and only that one."""
+    first = api.last
+    status, body = await api.post({"text": "no", "token": first["token"]})
     assert status == 200 and body["messages"][-1]["progress"][0] == 2, "Q1 was on screen"
-    assert first != body["messages"][-1]["id"]
+    status, body = await api.post({"text": "no", "token": first["token"]})  # Q1 again
+    assert [m["type"] for m in body["messages"]] == ["notice"]
+    status, body = await api.post({"text": "no"})  # no token (an API client): still the open
+    assert body["messages"][-1]["progress"][0] == 3  # question, which is on its screen
+
+
+async def test_a_visitor_who_only_looks_is_not_stored(served: tuple[WebChat, str]) -> None:
+    """Anonymous requests write nothing: 200 page loads store no session; the first
+    answer (a button, or typed under question 1) is what stores the check."""
+    chat, base = served
+    async with aiohttp.ClientSession() as http:
+        client = Api(base, http)
+        for _ in range(200):  # under the per-address limit of the fixture (300 a minute)
+            status, body = await client.get("/api/state")
+            assert status == 200 and body["messages"][-1]["progress"][0] == 1
+    assert await chat.app.store.scan(SESSION) == []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = Api(base, http)
+        _, body = await client.get("/api/state")
+        client.last = body["messages"][-1]
+        await client.get("/api/state")  # a reload
+        assert await chat.app.store.scan(SESSION) == []
+        first = client.last["id"]
+        status, body = await client.post({"text": "no", "token": client.last["token"]})
+        assert status == 200 and body["messages"][-1]["progress"][0] == 2
+    [(_, record)] = await chat.app.store.scan(SESSION)
+    assert record.data["answers"] == [[first, "no"]]
+
+
+async def test_a_result_counts_once_in_the_totals_however_often_it_is_reached(
+        api: Api, served: tuple[WebChat, str]) -> None:
+    chat = served[0]
+    await api.answer("yes")  # the first warning sign: the result at once
+    for _ in range(5):
+        await api.post({"command": "restart", "token": api.last["token"]})
+        await api.answer("yes")
+    table = await stats.totals(chat.app.store)
+    assert sum(sum(week.values()) for week in table.values()) == 1

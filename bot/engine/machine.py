@@ -33,6 +33,7 @@ class State:
     done: bool = False
     day: str = ""
     said: tuple[str, ...] = ()  # the ids of the last typed messages applied (SAID of them)
+    counted: bool = False  # its result is in the weekly totals (once per conversation)
 
     @property
     def token(self) -> str:
@@ -46,7 +47,7 @@ class State:
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "answers": [list(a) for a in self.answers], "lang": self.lang,
                 "nonce": self.nonce, "turn": self.turn, "done": self.done, "day": self.day,
-                "said": list(self.said)}
+                "said": list(self.said), "counted": self.counted}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], flow: Flow) -> State:
@@ -55,7 +56,8 @@ class State:
             answers = tuple((str(q), str(a)) for q, a in data["answers"])
             state = cls(str(data["node"]), answers, str(data["lang"]), str(data["nonce"]),
                         int(data["turn"]), bool(data["done"]), str(data.get("day", "")),
-                        tuple(str(m) for m in data.get("said", ())))
+                        tuple(str(m) for m in data.get("said", ())),
+                        bool(data.get("counted", False)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"stored session is malformed: {type(exc).__name__}") from None
         if state.node not in flow.nodes or any(
@@ -89,6 +91,8 @@ def _step(flow: Flow, state: State, event: Incoming, locales: Locales, region: s
         name, _, arg = event.value.strip().partition(" ")
         return _command(flow, state, name, arg.strip(), event.token, locales, region,
                         followup_days)
+    if event.token is not None and event.token != state.token:
+        return state, [Reply("stale", tr.t("stale"))]  # typed under a question since answered
     return _typed(flow, state, event.value, locales, tr, followup_days)
 
 

@@ -108,7 +108,8 @@ def turn_of(data: dict[str, Any] | None, key: SessionKey,
         text = data["text"]
         if not isinstance(text, str):
             return Rejected("bad_request")
-        return Incoming(key, "text", text, lang_hint=hint)  # App cuts it to bot.app.MAX_TEXT
+        # the token of the question the page shows, if any: the text answers that one only
+        return Incoming(key, "text", text, token, hint)  # App cuts it to bot.app.MAX_TEXT
     return Rejected("bad_request")
 
 

@@ -367,7 +367,8 @@
     var text = input.value;
     if (!text.trim() || busy) { return; }
     input.value = "";
-    send({ text: text }, text);
+    // with the token of the question on screen: typed text answers that question only
+    send(token ? { text: text, token: token } : { text: text }, text);
   });
 
   window.addEventListener("afterprint", function () {

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,9 @@ def web_app(agent: TeamsAgent, adapter: CloudAdapter,
         return response if response is not None else web.Response(status=202)
 
     application = httpsafe.application()
-    application["agent_configuration"] = config
+    with warnings.catch_warnings():  # the SDK's decorator looks it up by this plain key
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        application["agent_configuration"] = config
     application.router.add_post(MESSAGES_PATH, messages)
     add_ops_routes(application, agent.app)
     return application

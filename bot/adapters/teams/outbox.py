@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import aiohttp
-from microsoft_agents.activity import Activity, ChannelId, ConversationAccount
+from microsoft_agents.activity import Activity, ChannelAccount, ChannelId, ConversationAccount
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 
@@ -21,7 +21,6 @@ from bot.adapters.teams.transport import (
     CHANNEL,
     TRANSPORT_ERRORS,
     auth_configuration,
-    check_settings,
     cloud_adapter,
 )
 from bot.app import App
@@ -61,7 +60,7 @@ class TeamsOutbox:
         """Run `send` in this conversation; the connector's refusal becomes DeliveryError."""
         reference = Activity(
             type="event", name="continueConversation", channel_id=ChannelId(CHANNEL),
-            service_url=self.service_url,
+            service_url=self.service_url, recipient=ChannelAccount(id=f"28:{self.app_id}"),
             conversation=ConversationAccount(id=conversation, tenant_id=tenant))
         try:
             await self.adapter.continue_conversation(self.app_id, reference, send)
@@ -85,5 +84,5 @@ async def _cards(context: TurnContext, replies: Sequence[Reply]) -> None:
 @contextlib.asynccontextmanager
 async def created(app: App, settings: Settings) -> AsyncIterator[Outbox]:
     """An outbox outside the running bot (`backcheck tips post`): no request is served."""
-    check_settings(settings)
+    settings.require("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID")
     yield TeamsOutbox(cloud_adapter(auth_configuration(settings)), settings, _cards)

@@ -114,14 +114,17 @@ class Microsoft:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def variables(self) -> dict[str, str]:
+        """The environment that sends the SDK's and MSAL's https requests through the
+        proxy, trusting our CA (for a bot in another process)."""
+        return {"HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+                "SSL_CERT_FILE": str(self.certs.ca), "REQUESTS_CA_BUNDLE": str(self.certs.ca)}
+
     def environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Send the SDK's and MSAL's https requests through the proxy, trusting our CA."""
-        for name in ("HTTPS_PROXY", "https_proxy"):
-            monkeypatch.setenv(name, self.proxy_url)
-        for name in ("NO_PROXY", "no_proxy"):
-            monkeypatch.setenv(name, "127.0.0.1,localhost")
-        monkeypatch.setenv("SSL_CERT_FILE", str(self.certs.ca))
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self.certs.ca))
+        """The same for a bot in this process."""
+        for name, value in self.variables().items():
+            monkeypatch.setenv(name, value)
         urllib.request.install_opener(None)  # urllib reads the proxy variables anew
 
     async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -19,7 +19,7 @@ from bot.config import ENV_FILE, VARIABLES
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
-BOTS = ("telegram", "slack", "web")
+BOTS = ("telegram", "slack", "web", "teams")
 QUOTED_NAME = re.compile(r"[\"'](BACKCHECK_[A-Z0-9_]*[A-Z0-9]|TELEGRAM_[A-Z0-9_]*[A-Z0-9]"
                          r"|SLACK_[A-Z0-9_]*[A-Z0-9])[\"']")
 COMPOSE_ONLY = {"REDIS_PASSWORD"}  # .env variables only docker-compose.yml reads
@@ -99,6 +99,7 @@ def test_the_slack_port_is_published_and_telegrams_metrics_port_stays_inside() -
     assert SERVICES["slack"]["ports"] == ["3000:3000"]
     assert "ports" not in SERVICES["telegram"] and SERVICES["telegram"]["expose"] == ["9100"]
     assert SERVICES["web"]["ports"] == ["8080:8080"]
+    assert SERVICES["teams"]["ports"] == ["3978:3978"]
 
 
 def test_shutdown_has_time_to_finish_updates_in_flight() -> None:

@@ -29,7 +29,6 @@ from teams_stub import (
     buttons,
     microsoft_side,
     mint,
-    personal,
     seen,
 )
 

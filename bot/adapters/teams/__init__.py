@@ -55,8 +55,10 @@ PLATFORM = Platform(
     ),
     # bearer tokens (JWTs) in case a library logs a request's headers
     token_patterns=(re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),),
-    # the SDK logs conversation ids and activity details at INFO; MSAL logs token requests
-    log_levels=(("microsoft_agents", logging.WARNING), ("msal", logging.WARNING)),
+    # the SDK logs conversation ids and activity details at INFO (its connector client at
+    # ERROR too, with the conversation id in the path); MSAL logs token requests
+    log_levels=(("microsoft_agents", logging.WARNING), ("msal", logging.WARNING),
+                ("microsoft_agents.hosting.core.connector", logging.CRITICAL)),
     user_id=GUID,
     outbox="bot.adapters.teams.outbox:created",
     user_id_example="00000000-0000-0000-0000-000000000001",

@@ -197,6 +197,7 @@ class App:
         if state is None:
             lang = await self.language(key, incoming.lang_hint)
             state = State.new(self.flow, lang, secrets.token_urlsafe(6))
+            incoming = _unseen(incoming)
         before = state
         after, replies = step(self.flow, state, incoming, self.locales, self.region,
                               self.wellness.followup_days)
@@ -259,6 +260,17 @@ class App:
         await self.store.forget(incoming.key.person())
         log.info("forgot user %s", incoming.key.hashed())
         return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
+
+
+def _unseen(incoming: Incoming) -> Incoming:
+    """With no check open, the person has not seen any question: what they typed (or a
+    request for where the check stands) starts a check and shows question 1, and never
+    answers it. A "no" typed after `forget` or after the check expired must not silently
+    deny the first warning sign, nor a "yes" call an ambulance. (Buttons cannot answer
+    either: a fresh check's token is new, so an old button is stale.)"""
+    if incoming.kind == "text" or (incoming.kind == "command" and incoming.value == "current"):
+        return replace(incoming, kind="start", value="", token=None)
+    return incoming
 
 
 def _wrapped(middleware: Middleware, inner: Turn) -> Turn:

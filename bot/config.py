@@ -64,7 +64,7 @@ def _secret_keys(raw: str) -> str:
     return raw
 
 
-def _flow(raw: str) -> str:
+def _existing_file(raw: str) -> str:
     if not Path(raw).is_file():
         raise Bad
     return raw
@@ -103,7 +103,9 @@ GENERAL: tuple[Var, ...] = (
         default="SE"),
     Var("BACKCHECK_LANG", "default_lang", f"one of {', '.join(LANGS)}", one_of(LANGS),
         default="en"),
-    Var("BACKCHECK_FLOW", "flow", "the path of an existing flow YAML file", _flow),
+    Var("BACKCHECK_FLOW", "flow", "the path of an existing flow YAML file", _existing_file),
+    Var("BACKCHECK_CARE_FILE", "care_file", "the path of an existing YAML file of the "
+        "workplace's own places of care (see docs/care.md)", _existing_file),
     Var("BACKCHECK_LOG_LEVEL", "log_level", f"one of {', '.join(LOG_LEVELS)}",
         one_of(LOG_LEVELS, upper=True), default="INFO"),
     Var("BACKCHECK_LOG_FORMAT", "log_format", "text or json", one_of(("text", "json")),
@@ -134,6 +136,7 @@ class Settings:
     region: str
     default_lang: str
     flow: str
+    care_file: str
     log_level: str
     log_format: str
     shutdown_timeout: float
@@ -329,7 +332,8 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
 def content_line(settings: Settings) -> str:
     """The content version of what the bots load (see `backcheck review`)."""
     version = short(version_of(running_content(settings)))
-    return f"# content version (flow, locales, tips): {version}"
+    parts = "flow, locales, tips" + (", care file" if settings.care_file else "")
+    return f"# content version ({parts}): {version}"
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -53,6 +53,7 @@ class Incoming:
     token: str | None = None  # the stale-button token carried by a button, if any
     lang_hint: str | None = None  # the platform's language for this person, e.g. "sv-SE"
     shared: bool = False  # said in a shared chat (group, channel): the App redirects it
+    message: str = ""  # the platform's id of a typed message: one delivered twice counts once
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,9 @@ class Person(Protocol):
     async def command(self, name: str) -> None:
         """Give a command (forget, ...) the platform's usual way."""
 
+    async def type(self, text: str) -> None:
+        """Type a message into their private chat."""
+
     def seen(self) -> str:
         """Everything shown in their private chat, as text."""
 
@@ -111,6 +114,9 @@ class ConsolePerson:
     async def command(self, name: str) -> None:
         self.printed += await self.console.feed(name)
 
+    async def type(self, text: str) -> None:
+        self.printed += await self.console.feed(text)
+
     def seen(self) -> str:
         return "\n".join(self.printed)
 
@@ -143,6 +149,9 @@ class TelegramPerson:
     async def command(self, name: str) -> None:
         await self.user.send(f"/{name}")
 
+    async def type(self, text: str) -> None:
+        await self.user.send(text)
+
     def seen(self) -> str:
         toasts = [c.params.get("text") or "" for c in self.stub.calls_of("answerCallbackQuery")]
         return "\n".join([*self.user.texts(), *toasts])
@@ -155,6 +164,7 @@ class SlackPerson:
     def __init__(self, slack: Slack, user: str) -> None:
         self.slack, self.app, self.user = slack, slack.bot.app, user
         self.pressed: tuple[dict[str, Any], Any] | None = None
+        self.typed = 0
 
     async def start(self) -> None:
         await self.slack.command("", user=self.user, channel=dm(self.user))
@@ -171,6 +181,10 @@ class SlackPerson:
 
     async def command(self, name: str) -> None:
         await self.slack.command(name, user=self.user, channel=dm(self.user))
+
+    async def type(self, text: str) -> None:
+        self.typed += 1
+        await self.slack.type(self.user, text, f"Ev0TYPED{self.typed:04d}")
 
     def seen(self) -> str:
         shown = [m.body() for m in self.slack.stub.channel(dm(self.user), self.user)]
@@ -241,6 +255,18 @@ class WebPerson:
 
     async def command(self, name: str) -> None:
         await self._post({"command": name})
+
+    async def type(self, text: str) -> None:
+        """The text box. After `forget` the page holds no session: the server refuses the
+        turn (the page offers "start"), which is what a person sees too."""
+        async with self.http.post(self.base + "/api/turn", json={"text": text},
+                                  headers=self.headers) as resp:
+            body = await resp.json()
+            if resp.status == 404:
+                assert body["error"] == "unknown_session"
+                return
+            assert resp.status == 200, body
+            self._show(body)
 
     def seen(self) -> str:
         texts: list[str] = []
@@ -407,6 +433,32 @@ async def test_forget_deletes_everything(meet: Factory) -> None:
     await person.command("forget")
     assert await person.app.store.scan(SESSION) == []
     assert t(person.app, "commands.forgotten") in person.seen()
+
+
+async def never_answered(person: Person) -> None:
+    """No stored check holds an answer, and any open check waits on question 1."""
+    for _, record in await person.app.store.scan(SESSION):
+        assert record.data["answers"] == [], "typed text answered a question nobody saw"
+        assert record.data["node"] == FIRST_RED_FLAG
+
+
+@pytest.mark.parametrize("typed", ["no", "yes", "nej", "1"])
+async def test_typed_text_never_answers_a_question_nobody_saw(meet: Factory,
+                                                               typed: str) -> None:
+    """Typed text with no check open (a first message, after `forget`) starts a check and
+    shows question 1; "no" never denies its warning sign, "yes" never calls an ambulance."""
+    person = await meet()
+    await person.type(typed)
+    await never_answered(person)
+    await person.start()
+    await person.answer("no")
+    await person.command("forget")
+    before = person.seen()
+    await person.type(typed)
+    await never_answered(person)
+    after = person.seen()[len(before):]
+    assert t(person.app, "level.ambulance.headline") not in after
+    assert person.app.text("en", "progress", n=2, total=0).rsplit(" ", 1)[0] not in after
 
 
 SHARED = [p.name for p in PLATFORMS if p.capabilities.shared_chats]

@@ -110,3 +110,26 @@ async def test_the_home_view_is_the_apps_in_the_persons_language() -> None:
                                                            ("language sv", "Svenska")]
     assert home.privacy.startswith("Det här sparar jag")
     assert "112" in home.intro and home.notice.startswith("Jag har skickat")
+
+
+async def test_a_typed_message_delivered_twice_is_applied_once() -> None:
+    """Telegram redelivers what a bot had not acknowledged when it was killed: the same
+    "no" must not go on to answer the next warning-sign question, which nobody saw."""
+    app = make_app()
+    first = await app.handle(Incoming(KEY, "start"))
+    said = Incoming(KEY, "text", "no", message="1001")
+    await app.handle(said)
+    again = await app.handle(said)
+    record = await app.store.get(SESSION, KEY.id())
+    assert record is not None and record.data["answers"] == [[first[-1].node, "no"]]
+    assert again[-1].node == record.data["node"], "shows the open question, answers nothing"
+
+
+async def test_a_first_message_delivered_twice_still_answers_nothing() -> None:
+    app = make_app()
+    said = Incoming(KEY, "text", "yes", message="77")
+    shown = await app.handle(said)
+    await app.handle(said)
+    record = await app.store.get(SESSION, KEY.id())
+    assert record is not None and record.data["answers"] == []
+    assert shown[-1].node == record.data["node"] == "cold_pale_foot"

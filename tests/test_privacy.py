@@ -250,7 +250,7 @@ def test_a_user_spec_maps_to_the_key_each_adapter_builds(
         "slack", "T0123", "D0789", "U0456").person()
     assert person_of("console:root", settings) == SessionKey(
         "console", "local", "terminal", "user-root").person()
-    browser = "b" * 43  # a web session id, as the cookie holds it
+    browser = "b" * 43 + "." + "c" * 22  # a web session id, as the cookie holds it
     assert person_of(f"web:{browser}", settings) == SessionKey(
         "web", "web", browser, browser).person()
     with pytest.raises(ConfigError, match="web:<session id>"):

@@ -21,8 +21,9 @@ from bot.cli import main
 from bot.config import Settings
 from bot.engine.loader import ROOT
 from bot.engine.machine import match_answer
+from bot.engine.render import outcome
 from bot.errors import BackcheckError, ConfigError
-from bot.review import diff, pdf
+from bot.review import diff, outcomes, pdf, sources
 from bot.review.cli import HAZARDS, write_pack
 from bot.review.content import STRUCTURAL, Review, gather
 from bot.review.version import Content, check_signed, content_version, short
@@ -76,7 +77,7 @@ def test_the_page_has_every_question_in_both_languages_and_every_invariant(
     assert short(review.version) in text and review.version in text
     for hazard in review.hazards.hazards:
         assert html.escape(hazard.hazard) in text
-    assert "9. Sign-off" in text and "Signature" in text
+    assert "10. Sign-off" in text and "Signature" in text
 
 
 def test_the_page_is_self_contained_and_every_text_is_escaped(
@@ -96,21 +97,84 @@ def test_the_page_is_self_contained_and_every_text_is_escaped(
     assert "url(" not in text and "@import" not in text
 
 
-def test_the_pdf_opens_with_a_page_count_and_the_version_on_every_page(
-        review: Review, page: Path, tmp_path: Path) -> None:
-    printed = pdf.print_pdf(page, tmp_path / "review.pdf")
-    info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True,
+@pytest.fixture(scope="module")
+def printed(page: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, list[str]]:
+    """The pack printed by chromium: its page count (pdfinfo) and each page's text."""
+    out = pdf.print_pdf(page, tmp_path_factory.mktemp("pdf") / "review.pdf")
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True,
                           timeout=60, check=True).stdout
     found = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
     assert found, info
-    pages = int(found.group(1))
-    assert pages >= 10
-    words = subprocess.run(["pdftotext", "-layout", str(printed), "-"], capture_output=True,
+    words = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
                            text=True, timeout=60, check=True).stdout
-    printed_pages = [p for p in words.split("\f") if p.strip()]
+    return int(found.group(1)), [p for p in words.split("\f") if p.strip()]
+
+
+def test_the_pdf_opens_with_a_page_count_and_the_version_on_every_page(
+        review: Review, printed: tuple[int, list[str]]) -> None:
+    pages, printed_pages = printed
+    assert 10 <= pages < 40  # readable in one sitting
     assert len(printed_pages) == pages
     assert all(f"content version {short(review.version)}" in p for p in printed_pages)
     assert f"page {pages} of {pages}" in printed_pages[-1]
+
+
+def test_the_sign_off_is_the_last_page_whole_and_alone(
+        review: Review, printed: tuple[int, list[str]]) -> None:
+    pages, texts = printed
+    last = " ".join(texts[-1].split())
+    parts = ["10. Sign-off", f"content version {short(review.version)}", "approved with the "
+             "changes noted", "Changes noted", "Reviewer name", "Role and registration number",
+             "Organisation", "Date", "Signature", "Content version", review.version]
+    assert all(part in last for part in parts), [p for p in parts if p not in last]
+    assert not any(part in texts[-2] for part in ("10. Sign-off", "Changes noted",
+                                                  "Reviewer name", "Role and registration"))
+    body = last.split("10. Sign-off", 1)[0]  # above the heading: only the running header
+    assert body.strip() == f"backcheck clinical review: flow {review.flow.id} content " \
+                           f"version {short(review.version)}", body
+
+
+def test_every_flow_picture_prints_its_text_at_8_pt_or_more(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    pictures = re.findall(r"<svg class=\"flow-graph\".*?</svg>", text, re.DOTALL)
+    assert len(pictures) >= 4  # one per part: red flags, care today, checklist, other causes
+    for svg in pictures:
+        width = float(re.search(r'width="([\d.]+)pt"', svg)[1])  # type: ignore[index]
+        view = float(re.search(r'viewBox="[\d.-]+ [\d.-]+ ([\d.]+)', svg)[1])  # type: ignore[index]
+        scale = width / view  # printed points per SVG unit (dot draws 1 unit = 1 pt)
+        sizes = [float(s) for s in re.findall(r'font-size="([\d.]+)"', svg)]
+        assert sizes and min(sizes) * scale >= 8, (min(sizes), scale)
+        assert width <= 522  # A4 less the margins: the picture is printed at this size
+
+
+def test_every_word_of_every_result_is_in_the_pack_once_per_shared_line(
+        review: Review, page: Path) -> None:
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    found = outcomes.split(review)
+    assert found.shared(), "the lists results share are printed once"
+    for number, (_, path) in enumerate(review.results(), 1):
+        for lang in review.langs:
+            said = outcome(review.flow, review.tr(lang), path, "").text
+            for line in said.splitlines():
+                assert line.removeprefix("• ") in text, (number, lang, line)
+    tests_title = review.tr("en").t("outcome.tests_title")
+    shared_tests = [line for line in found.shared() if line.title[0] == tests_title]
+    assert shared_tests, "the tests a doctor may do are a shared block"
+    assert text.count(shared_tests[0].text[0]) == 1
+
+
+def test_sources_guidelines_first_each_with_its_address_and_the_article_labelled(
+        review: Review, page: Path) -> None:
+    listed = sources.registry(review.flow, review.tr("en"))
+    assert listed
+    kinds = [s.kind for s in listed]
+    assert kinds == sorted(kinds, key=lambda k: ("guideline", "article", "").index(k))
+    text = page.read_text(encoding="utf-8")
+    for source in listed:
+        assert html.escape(source.title) in text
+        assert (html.escape(source.url) in text) if source.url else "no address recorded" in text
+    if "article" in kinds:
+        assert "The article&#x27;s own sources" in text
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:

@@ -19,6 +19,7 @@ from bot.adapters.web import inbound, render
 from bot.adapters.web.limits import Buckets
 from bot.adapters.web.serve import COOKIE, HEADER, WebChat, page_csp, start
 from bot.adapters.web.settings import WebSettings
+from bot.adapters.web.transport import SessionIds
 from bot.cli import main
 from bot.config import Settings, describe
 from bot.errors import ConfigError
@@ -73,11 +74,17 @@ def test_language_from_the_page_else_the_browser_by_preference() -> None:
     assert inbound.lang_hint(None, "sv;q=0", langs) is None
 
 
-def test_only_ids_of_the_issued_shape_are_sessions() -> None:
-    assert inbound.valid_session("A" * 43)
-    assert not inbound.valid_session("A" * 42)
-    assert not inbound.valid_session("../../etc/passwd")
-    assert not inbound.valid_session(None)
+def test_only_ids_the_server_issued_are_sessions() -> None:
+    ids, other = SessionIds.random(), SessionIds.random()
+    issued = ids.issue()
+    assert ids.issued(issued) and inbound.valid_session(issued)
+    assert not other.issued(issued), "another key never issued it"
+    random, _, mac = issued.partition(".")
+    assert not ids.issued(f"{random}.{'A' * 22}")
+    assert not ids.issued("A" * 43), "the old unsigned shape is not an id"
+    assert not ids.issued("../../etc/passwd") and not ids.issued(None)
+    rotated = SessionIds([b"new key", b"old key"])
+    assert rotated.issued(SessionIds([b"old key"]).issue()), "any configured key verifies"
 
 
 # -- render: Reply -> JSON ----------------------------------------------------------------
@@ -264,10 +271,11 @@ async def test_a_whole_check_over_the_api_ends_in_self_care_and_forget_deletes_i
 
 async def test_a_reload_and_a_restarted_bot_resume_the_check(tmp_path: Path) -> None:
     store_url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    ids = SessionIds([b"the same BACKCHECK_SECRET_KEY"])  # what the restarted bot reads again
 
     async def serve_once(cookies: aiohttp.CookieJar, steps: int) -> JSON:
         app = make_app(open_store(store_url))
-        runner = await start(WebChat(app), "127.0.0.1", 0)
+        runner = await start(WebChat(app, ids=ids), "127.0.0.1", 0)
         try:
             async with aiohttp.ClientSession(cookie_jar=cookies) as http:
                 client = Api(f"http://127.0.0.1:{bound_port(runner)}", http)
@@ -518,3 +526,62 @@ async def test_forget_by_the_operator_deletes_one_browsers_check(
     assert person == inbound.session_key(session).person()
     assert await chat.app.store.forget(person) >= 1  # the check (and nothing else's)
     assert await chat.app.store.scan(SESSION) == []
+
+
+# -- never an answer to a question nobody saw (issue 21, item 1) ---------------------------
+
+
+def ambulance(chat: WebChat) -> str:
+    return chat.app.text("en", "level.ambulance.headline")
+
+
+@pytest.mark.parametrize("typed", ["no", "yes"])
+async def test_a_session_id_the_server_never_issued_is_not_accepted(
+        served: tuple[WebChat, str], typed: str) -> None:
+    chat, base = served
+    made_up = "A" * 43 + "." + "B" * 22  # the issued shape, but never issued
+    async with aiohttp.ClientSession() as http:
+        client = Api(base, http)
+        for holder in ({"Cookie": f"{COOKIE}={made_up}"}, {HEADER: made_up}):
+            status, body = await client.post({"text": typed}, headers=holder)
+            assert (status, body["error"]) == (404, "unknown_session")
+        status, body = await client.get("/api/state", headers={HEADER: made_up})
+        assert body["session"] != made_up, "a made-up id gets a fresh one"
+        assert body["messages"][-1]["progress"][0] == 1
+    assert await chat.app.store.scan(SESSION) == [] or all(
+        not r.data.get("answers") for _, r in await chat.app.store.scan(SESSION))
+
+
+@pytest.mark.parametrize(("forget", "typed"), [("forget", "no"), ("glöm mig", "yes"),
+                                                ("button", "no")])
+async def test_after_forget_typed_text_starts_a_check_and_never_answers_question_1(
+        served: tuple[WebChat, str], forget: str, typed: str) -> None:
+    """Even a client that keeps its old cookie (the page drops it) gets question 1 shown,
+    never answered: "no" does not deny the first warning sign, "yes" calls no ambulance."""
+    chat, base = served
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = Api(base, http)
+        _, body = await client.get("/api/state")
+        client.last = body["messages"][-1]
+        first = client.last["id"]
+        await client.answer("no")
+        kept = {c.key: c.value for c in http.cookie_jar}[COOKIE]
+        status, body = await client.post({"command": "forget"} if forget == "button"
+                                         else {"text": forget})
+        assert status == 200 and body.get("ended") is True
+        assert COOKIE not in {c.key for c in http.cookie_jar}, "the session ends"
+        assert await chat.app.store.scan(SESSION) == []
+        status, body = await client.post({"text": typed}, headers={"Cookie": f"{COOKIE}={kept}"})
+    assert status == 200
+    shown = body["messages"][-1]
+    assert (shown["id"], shown["progress"][0]) == (first, 1)
+    assert ambulance(chat) not in json.dumps(body, ensure_ascii=False)
+    [(_, record)] = await chat.app.store.scan(SESSION)
+    assert record.data["answers"] == [] and record.data["node"] == first
+
+
+async def test_typed_text_answers_the_question_on_screen(api: Api) -> None:
+    first = api.last["id"]
+    status, body = await api.post({"text": "no"})  # before pressing anything: the open Q1
+    assert status == 200 and body["messages"][-1]["progress"][0] == 2, "Q1 was on screen"
+    assert first != body["messages"][-1]["id"]

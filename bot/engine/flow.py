@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from bot.engine.care import CarePlace
 from bot.engine.rules import Condition
 
 NodeKind = Literal["question", "info", "outcome"]
@@ -113,6 +114,7 @@ class Flow:
     followup: tuple[str, ...] = ()  # levels after which a check-in can be booked
     worse: tuple[SafetyNet, ...] = ()  # "seek help at once if", most urgent first
     max_questions: int = 0  # no check may take more questions than this (0: no limit)
+    care: tuple[CarePlace, ...] = ()  # the workplace's own places (BACKCHECK_CARE_FILE)
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rank(self, level: str) -> int:

@@ -17,6 +17,7 @@ from bot.i18n import Locales, Translator, normalize, words
 from bot.types import Button, Incoming, Reply
 
 Step = tuple["State | None", list[Reply]]
+SAID = 16  # typed messages remembered, so a platform's redelivery is not applied twice
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class State:
     turn: int = 0
     done: bool = False
     day: str = ""
+    said: tuple[str, ...] = ()  # the ids of the last typed messages applied (SAID of them)
 
     @property
     def token(self) -> str:
@@ -43,7 +45,8 @@ class State:
 
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "answers": [list(a) for a in self.answers], "lang": self.lang,
-                "nonce": self.nonce, "turn": self.turn, "done": self.done, "day": self.day}
+                "nonce": self.nonce, "turn": self.turn, "done": self.done, "day": self.day,
+                "said": list(self.said)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], flow: Flow) -> State:
@@ -51,7 +54,8 @@ class State:
         try:
             answers = tuple((str(q), str(a)) for q, a in data["answers"])
             state = cls(str(data["node"]), answers, str(data["lang"]), str(data["nonce"]),
-                        int(data["turn"]), bool(data["done"]), str(data.get("day", "")))
+                        int(data["turn"]), bool(data["done"]), str(data.get("day", "")),
+                        tuple(str(m) for m in data.get("said", ())))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"stored session is malformed: {type(exc).__name__}") from None
         if state.node not in flow.nodes or any(
@@ -63,8 +67,20 @@ class State:
 
 def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: str,
          followup_days: float = 7) -> Step:
-    """Apply one event to one conversation. `followup_days` only words the check-in offer."""
+    """Apply one event to one conversation. `followup_days` only words the check-in offer.
+    A typed message the platform delivers again (a restart before it was acknowledged) is
+    applied once: the second time it would answer the next question, which nobody saw."""
     tr = locales.translator(state.lang, region)
+    if event.message and event.message in state.said:
+        return state, [current(flow, state, tr)]
+    after, replies = _step(flow, state, event, locales, region, tr, followup_days)
+    if event.message and after is not None:
+        after = replace(after, said=(*after.said, event.message)[-SAID:])
+    return after, replies
+
+
+def _step(flow: Flow, state: State, event: Incoming, locales: Locales, region: str,
+          tr: Translator, followup_days: float) -> Step:
     if event.kind == "start":
         return _start(flow, state, tr, resume=event.value == "resume")
     if event.kind == "answer":
@@ -73,7 +89,12 @@ def step(flow: Flow, state: State, event: Incoming, locales: Locales, region: st
         name, _, arg = event.value.strip().partition(" ")
         return _command(flow, state, name, arg.strip(), event.token, locales, region,
                         followup_days)
-    text = event.value  # typed commands were parsed by the App (bot/commands.py)
+    return _typed(flow, state, event.value, locales, tr, followup_days)
+
+
+def _typed(flow: Flow, state: State, text: str, locales: Locales, tr: Translator,
+           followup_days: float) -> Step:
+    """Typed text that is not a command: the open question's answer, or a re-prompt."""
     if state.done:
         return state, [_finished(flow, tr, state)]
     node = flow.nodes[state.node]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.engine import triage
+from bot.engine import care, triage
 from bot.engine.flow import Flow, Node
 from bot.engine.rules import holds
 from bot.i18n import Translator
@@ -70,6 +70,9 @@ def outcome(flow: Flow, tr: Translator, answers: triage.Answers, token: str,
     worse = safety_net(flow, tr, answers)
     if worse:
         sections.append(worse)
+    places = where_to_go(flow, tr, level)
+    if places:
+        sections.append(places)
     sections += [
         tr.t("outcome.sources_title") + "\n" + _bullets(tr.words("sources")),
         tr.t("outcome.not_diagnosis"),
@@ -90,6 +93,20 @@ def safety_net(flow: Flow, tr: Translator, answers: triage.Answers = ()) -> str:
     lines = [tr.t(net.key) for net in flow.worse
              if flow.rank(net.level) > known.rank and holds(net.cond, known)]
     return tr.t("outcome.worse_title") + "\n" + _bullets(lines) if lines else ""
+
+
+def where_to_go(flow: Flow, tr: Translator, level: str) -> str:
+    """"Where to go": the workplace's own places of care (BACKCHECK_CARE_FILE) that this
+    level's result shows, in the person's language ("" when none; never from the flow's
+    exit level up, where only public emergency care is shown)."""
+    if flow.rank(level) >= flow.rank(flow.exit_at):
+        return ""
+    lines = []
+    for place in care.shown_at(flow.care, level):
+        reach = [tr.t("care.phone", phone=place.phone) if place.phone else "",
+                 place.hours_in(tr.lang), place.url]
+        lines.append(" – ".join([place.name_in(tr.lang), *filter(None, reach)]))
+    return tr.t("care.title") + "\n" + _bullets(lines) if lines else ""
 
 
 def _answer_line(flow: Flow, tr: Translator, qid: str, option_id: str) -> str:

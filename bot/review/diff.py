@@ -1,5 +1,6 @@
 """What changed for a clinician between two versions of the content: questions, rules,
-invariants and every text, added, removed or reworded, in every language.
+invariants, the workplace's places of care and every text, added, removed or reworded, in
+every language.
 
 The old version is a directory holding an older checkout's flows/ and locales/, or a git
 revision of this repository (read with `git archive`, nothing checked out)."""
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.engine.care import CarePlace
 from bot.engine.flow import Flow
 from bot.errors import BackcheckError
 from bot.i18n import Locales
@@ -23,7 +25,8 @@ from bot.review.version import Content, short, version_of
 
 RESULT_PREFIXES = ("level.", "outcome.", "fit.", "tests.", "helps.", "worse.", "region.",
                    "sources", "button.")
-GROUPS = ("Questions", "Rules", "Invariants", "Result texts", "Other texts")
+GROUPS = ("Questions", "Rules", "Invariants", "Result texts", "Places of care",
+          "Other texts")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def compare(old: Content, new: Content) -> Diff:
     langs = sorted(set(before.locales.langs) | set(after.locales.langs), key=lambda x: x != "en")
     question_keys = _questions(diff, before, after, langs)
     _logic(diff, before, after)
+    _care(diff, before.flow, after.flow)
     for lang in langs:
         keys = set(before.locales.strings.get(lang, {})) | set(after.locales.strings.get(lang, {}))
         for key in sorted(keys - question_keys):
@@ -80,6 +84,26 @@ def compare(old: Content, new: Content) -> Diff:
                 diff.groups[group].append(Change(_kind(old_text, new_text), f"text {key}", lang,
                                                  old_text, new_text))
     return diff
+
+
+def _care(diff: Diff, before: Flow, after: Flow) -> None:
+    """Each place of care added, removed or changed, by its English name."""
+    olds = {p.name_in("en"): _place(p) for p in before.care}
+    news = {p.name_in("en"): _place(p) for p in after.care}
+    for name in [*news, *(n for n in olds if n not in news)]:
+        was, now = olds.get(name, ""), news.get(name, "")
+        if was != now:
+            diff.groups["Places of care"].append(Change(_kind(was, now), f"place {name}", "",
+                                                        was, now))
+
+
+def _place(place: CarePlace) -> str:
+    names = "; ".join(f"{lang}: {text}" for lang, text in place.name)
+    hours = "; ".join(f"{lang}: {text}" for lang, text in place.hours)
+    return "\n".join(filter(None, (
+        f"name {names}", f"phone {place.phone}" if place.phone else "",
+        f"url {place.url}" if place.url else "", f"hours {hours}" if hours else "",
+        f"shown at {', '.join(place.levels)}")))
 
 
 def _kind(old: str, new: str) -> str:
@@ -152,21 +176,46 @@ def as_text(diff: Diff) -> str:
 
 
 @contextlib.contextmanager
-def old_content(spec: str, root: Path, flow_name: str) -> Iterator[Content]:
-    """The old content: a directory with flows/ and locales/, or a git revision of `root`."""
+def old_content(spec: str, root: Path, flow_name: str,
+                care: Path | None = None) -> Iterator[Content]:
+    """The old content: a directory with flows/ and locales/, or a git revision of `root`.
+    The old care file is the one at the same place (its path under `root`, else its name)
+    in that directory or revision; the old version has none when it is not there."""
+    rel = _relative(care, root) if care is not None else None
     given = Path(spec)
     if given.is_dir():
-        yield Content.at(given, given / "flows" / flow_name)
+        old_care = given / rel if rel is not None and (given / rel).is_file() else None
+        yield Content.at(given, given / "flows" / flow_name, old_care)
         return
-    done = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", spec, "flows",
-                           "locales"], capture_output=True, timeout=60, check=False)
+    with tempfile.TemporaryDirectory(prefix="backcheck-old-") as tmp:
+        _archive(spec, root, ["flows", "locales"], Path(tmp))
+        old_care = None
+        if rel is not None and _archive(spec, root, [str(rel)], Path(tmp), missing_ok=True):
+            old_care = Path(tmp) / rel
+        yield Content.at(Path(tmp), Path(tmp) / "flows" / flow_name, old_care)
+
+
+def _relative(path: Path, root: Path) -> Path:
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return Path(path.name)
+
+
+def _archive(spec: str, root: Path, paths: list[str], into: Path,
+             missing_ok: bool = False) -> bool:
+    """Extract `paths` of git revision `spec` into `into`; False when a path is not there
+    and `missing_ok`."""
+    done = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", spec, *paths],
+                          capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
+        if missing_ok:
+            return False
         raise BackcheckError(f"--diff {spec}: not a directory, and git cannot read that "
                              f"revision: {done.stderr.decode(errors='replace').strip()[:200]}")
-    with tempfile.TemporaryDirectory(prefix="backcheck-old-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
-            archive.extractall(tmp, filter="data")
-        yield Content.at(Path(tmp), Path(tmp) / "flows" / flow_name)
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(into, filter="data")
+    return True
 
 
 def as_html(diff: Diff, against: str) -> str:

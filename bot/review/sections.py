@@ -1,20 +1,12 @@
 """The parts of the review page that come from the flow's logic: the questions and where
-each answer leads, the rules, the invariants with lint's proof, and every result."""
+each answer leads, the rules and the invariants with lint's proof (the results: outcomes.py)."""
 
 from __future__ import annotations
 
 from bot.engine import lint
 from bot.engine.flow import Node
-from bot.engine.render import outcome
-from bot.review.content import (
-    REGIONS,
-    STRUCTURAL,
-    Answers,
-    Review,
-    in_words,
-    option_label,
-)
-from bot.review.markup import esc, items, section, table, tag
+from bot.review.content import STRUCTURAL, Review, in_words
+from bot.review.markup import esc, section, table, tag
 
 
 def _level(review: Review, level: str, headline: bool = True) -> str:
@@ -26,7 +18,7 @@ def _level(review: Review, level: str, headline: bool = True) -> str:
 def _lead(review: Review, lead: str) -> str:
     kind, _, target = lead.partition(":")
     if kind == "level":
-        return "result: " + _level(review, target)
+        return "result: " + _level(review, target, headline=False)
     return "next: " + tag("a", tag("code", esc(target)), href=f"#q-{target}")
 
 
@@ -44,15 +36,15 @@ def _question(review: Review, number: int, node: Node) -> str:
     title = f"{number}. " + tag("code", esc(node.id)) + (
         tag("span", "red flag", "badge red") if red else "")
     en, sv = review.tr("en"), review.tr("sv")
-    words = table(["English", "Svenska"], [
-        [esc(en.t(node.text)), esc(sv.t(node.text))],
-        [tag("span", esc("short: " + en.t(node.short)), "muted"),
-         tag("span", esc("kort: " + sv.t(node.short)), "muted")],
-    ], "two texts")
+    words = table(["English", "Svenska"], [[
+        esc(en.t(node.text)) + tag("div", esc("short: " + en.t(node.short)), "muted"),
+        esc(sv.t(node.text)) + tag("div", esc("kort: " + sv.t(node.short)), "muted")]],
+        "two texts")
     options = table(["answer", "English", "Svenska", "leads to"], [
         [tag("code", esc(o.id)), esc(en.t(o.label)), esc(sv.t(o.label)),
          _leads(review, node, o.id)] for o in node.options])
-    return tag("div", tag("h3", title) + words + options, "box redflag" if red else "box",
+    return tag("div", tag("h3", title) + words + options,
+               "box question redflag" if red else "box question",
                id=f"q-{node.id}")
 
 
@@ -126,55 +118,3 @@ def _proof(review: Review, name: str) -> str:
     why, path = found
     return tag("span", "VIOLATED", "bad") + esc(f": {why}; shortest counterexample: "
                                                 f"{lint.format_path(path)}")
-
-
-def said(review: Review, path: Answers, lang: str, region: str) -> str:
-    """Everything the person reads at this result: the text, then its buttons."""
-    reply = outcome(review.flow, review.tr(lang, region), path, "")
-    return reply.text + "\n\n" + "   ".join(f"[{b.label}]" for b in reply.buttons)
-
-
-def _region_rows(review: Review, path: Answers) -> list[list[str]]:
-    """For each other region, the lines (English and Swedish) that differ from the first."""
-    base = [said(review, path, lang, REGIONS[0]).splitlines() for lang in review.langs]
-    rows = []
-    for region in REGIONS[1:]:
-        texts = [said(review, path, lang, region).splitlines() for lang in review.langs]
-        if len({len(t) for t in (*texts, *base)}) == 1:  # line i is the same sentence
-            rows += [[esc(region), *(esc(t[i]) for t in texts)] for i in range(len(texts[0]))
-                     if any(t[i] != b[i] for t, b in zip(texts, base, strict=True))]
-            continue
-        for t, b, lang in zip(texts, base, review.langs, strict=True):  # no line-by-line match
-            rows += [[esc(f"{region} ({lang})"), esc(line), ""] for line in t if line not in b]
-    return rows
-
-
-def _result(review: Review, number: int, level: str, fits: tuple[str, ...],
-            path: Answers) -> str:
-    flow, en = review.flow, review.tr("en")
-    fit_names = ", ".join(fits) if fits else "nothing in particular"
-    title = f"{number}. " + _level(review, level) + esc(f" · may fit: {fit_names}")
-    steps = items([f"{q} = {a} ({option_label(en, flow.nodes[q], a)})" for q, a in path],
-                  ordered=True, cls="path")
-    texts = table([f"English ({REGIONS[0]})", f"Svenska ({REGIONS[0]})"], [[
-        esc(said(review, path, lang, REGIONS[0])) for lang in review.langs]], "two texts")
-    regional = _region_rows(review, path)
-    other = (tag("p", esc(f"In {', '.join(REGIONS[1:])} these lines read differently "
-                          "(numbers and places of care come from the region):"), "muted")
-             + table(["region", "English", "Svenska"], regional, "texts")) if regional else ""
-    return tag("div", tag("h3", title) + tag("p", esc(f"Shortest answers that reach it "
-                                                       f"({len(path)}):")) + steps + texts
-               + other, "box result", id=f"r-{number}")
-
-
-def results(review: Review) -> str:
-    """§6: every distinct result the flow can reach, its shortest path and its full text."""
-    reached = review.results()
-    intro = tag("p", esc(
-        f"{len(reached)} distinct results (level × “may fit” list) can be reached over the "
-        f"{review.explored.paths} paths, most urgent first. Each shows the shortest answers "
-        "that reach it and every word the person then reads, in English and Swedish."))
-    blocks = [_result(review, i, level, fits, path)
-              for i, ((level, fits), path) in enumerate(reached, 1)]
-    return section("results", "6. Every result the check can give", intro + "".join(blocks),
-                   "pagebreak")

@@ -30,7 +30,7 @@ table.texts tr { break-inside: auto; }
 .two td { width: 50%; }
 .box { border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; margin: 10px 0;
        break-inside: avoid; }
-.result { break-inside: auto; }
+.result, .question { break-inside: auto; }
 .redflag { border-left: 4px solid var(--red); }
 .badge { display: inline-block; font-size: 8pt; padding: 0 6px; border-radius: 8px;
          background: var(--band); color: var(--ink); margin-left: 6px; vertical-align: 1px; }
@@ -39,7 +39,10 @@ table.texts tr { break-inside: auto; }
 .ok { color: var(--ok); font-weight: 600; }
 .bad { color: var(--red); font-weight: 600; }
 .warn { background: var(--pink); border: 1px solid var(--red); padding: 6px 10px; }
-.flow-graph { width: 100%; height: auto; max-height: 235mm; display: block; margin: 0 auto; }
+.flow-graph { display: block; margin: 0 auto; }  /* printed at the size graph.fit gives */
+.part { break-inside: avoid; }
+ol.notes { font-size: 9pt; margin: 6px 0; padding-left: 26px; }
+ol.notes li::marker { content: "(" counter(list-item) ") "; }
 table.hazards { table-layout: fixed; font-size: 9pt; }
 table.hazards th:nth-child(1) { width: 5%; } table.hazards th:nth-child(2) { width: 16%; }
 table.hazards th:nth-child(3) { width: 19%; } table.hazards th:nth-child(4) { width: 15%; }
@@ -47,6 +50,9 @@ table.hazards th:nth-child(5) { width: 22%; } table.hazards th:nth-child(6) { wi
 table.hazards code { overflow-wrap: anywhere; font-size: 8pt; }
 .meta td:first-child, .meta th:first-child { width: 28%; }
 .sign td { height: 40px; }
+.signoff { break-before: page; break-inside: avoid; }
+.changes { margin: 2px 0 14px; }
+.ruled { height: 8.5mm; border-bottom: 1px solid var(--ink); }
 .sign td:first-child { width: 28%; font-weight: 600; }
 ol.path { margin: 4px 0; padding-left: 22px; }
 .diff-old { color: var(--red); text-decoration: line-through; }

@@ -77,4 +77,5 @@ def typed(body: Body, event: Body) -> Incoming | None:
         return None
     team = team_of(body) or str(event.get("team") or "")
     key = SessionKey("slack", team, str(event["channel"]), str(event["user"]))
-    return Incoming(key, "text", event["text"])
+    return Incoming(key, "text", event["text"],
+                    message=str(event.get("client_msg_id") or event.get("ts") or ""))

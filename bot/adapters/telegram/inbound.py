@@ -59,4 +59,5 @@ def to_incoming(update: Update, bot_id: int) -> Incoming | None:
     if text.startswith("/"):
         kind, value = command(text)
         return Incoming(key, kind, value, None, hint, shared=shared)
-    return Incoming(key, "text", text, None, hint, shared=shared)
+    return Incoming(key, "text", text, None, hint, shared=shared,
+                    message=str(update.update_id))  # the same id when Telegram redelivers

@@ -7,9 +7,9 @@ CORS), serve.py (the aiohttp application and `backcheck web`), limits.py (rate l
 settings.py (BACKCHECK_WEB_* as one value), static/ (the page, its script and style,
 widget.js). No outbox: a web page cannot be written to days later.
 
-A web session is anonymous: a random id the page holds (cookie or header), which is the
-chat and the user of its `SessionKey`, so `backcheck forget --user web:<session id>`
-deletes one browser's check.
+A web session is anonymous: a random id the server signs and the page holds (cookie or
+header), which is the chat and the user of its `SessionKey`, so
+`backcheck forget --user web:<session id>` deletes one browser's check.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from bot.types import SessionKey
 from bot.variables import Bad, Var
 
 NAME = "web"
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+# A session id is issued by the server: 32 random bytes and their HMAC (transport.SessionIds),
+# so an id the server never issued is refused, whatever its shape.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}")
 SECURE_COOKIE = ("auto", "true", "false")
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -85,7 +87,7 @@ def positive(raw: str) -> int:
 PLATFORM = Platform(
     name=NAME,
     person_of=person_of,
-    person_example="web:<session id> (the 43-character backcheck_session cookie)",
+    person_example="web:<session id> (the 66-character backcheck_session cookie)",
     # The page shows the person's own choice itself; it cannot be written to later, and a
     # page is always one person's: no shared chats.
     capabilities=Capabilities(),

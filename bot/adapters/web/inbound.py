@@ -41,7 +41,8 @@ class Rejected:
 
 
 def valid_session(session_id: str | None) -> bool:
-    """True for an id of the shape the server issues (anything else was never issued)."""
+    """True for an id of the shape the server issues; whether it did issue it is
+    `transport.SessionIds.issued`."""
     return bool(session_id) and SESSION_ID.fullmatch(session_id or "") is not None
 
 

@@ -23,18 +23,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
-from bot import httpsafe
+from bot import commands, httpsafe
 from bot.adapters.web import NAME, inbound, render, transport
 from bot.adapters.web.limits import AddressKeys, Buckets
 from bot.adapters.web.settings import WebSettings
-from bot.adapters.web.transport import COOKIE, HEADER
+from bot.adapters.web.transport import COOKIE, HEADER, SessionIds
 from bot.app import App
 from bot.commands import Command
 from bot.compose import build_app
@@ -87,6 +86,7 @@ class WebChat:
     settings: WebSettings = field(default_factory=WebSettings)
     session_ttl: float = 86400.0
     files: dict[str, bytes] = field(default_factory=static_files)
+    ids: SessionIds = field(default_factory=SessionIds.random)
 
     def __post_init__(self) -> None:
         self.per_session = Buckets(self.settings.session_rate)
@@ -163,8 +163,8 @@ class WebChat:
         if (refused := self.refused(request, hint)) is not None:
             return refused
         session, header_mode = transport.session_of(request)
-        new = not inbound.valid_session(session)
-        session = secrets.token_urlsafe(32) if new else session
+        new = not self.ids.issued(session)  # a forged or made-up id gets a fresh one
+        session = self.ids.issue() if new else session
         key = inbound.session_key(session or "")
         first = Incoming(key, "start", lang_hint=hint) if new else Incoming(
             key, "command", CURRENT, lang_hint=hint)
@@ -190,7 +190,7 @@ class WebChat:
         page_lang = inbound.client_lang(data)  # the language the page shows now
         lang = hint = page_lang or hint
         session, header_mode = transport.session_of(request)
-        if not inbound.valid_session(session):
+        if not self.ids.issued(session):
             return self.error("unknown_session", lang)
         if not self.per_session.allow(session or ""):
             return self.error("slow_down", lang)
@@ -199,11 +199,12 @@ class WebChat:
         if isinstance(incoming, inbound.Rejected):
             return self.error(incoming.code, lang)
         replies = await self.handle(incoming)
-        command = incoming.value if incoming.kind == "command" else ""
-        response = self.answer(await self.app.language(key, hint), replies, command,
-                               known_lang=page_lang)
+        said = commands.of(incoming, self.app.locales)  # a button's, or typed ("glöm mig")
+        command = said.name if said else ""
         forgotten = command == "forget" and not any(r.kind == "error" for r in replies)
-        if forgotten and not header_mode:
+        response = self.answer(await self.app.language(key, hint), replies, command,
+                               known_lang=page_lang, extra={"ended": True} if forgotten else None)
+        if forgotten and not header_mode:  # the session ends: its id is never used again
             transport.forget_cookie(response)
         return response
 
@@ -286,7 +287,8 @@ async def start(chat: WebChat, host: str, port_number: int) -> web.AppRunner:
 async def serve(settings: Settings, host: str, port_number: int) -> None:
     """Run until SIGINT/SIGTERM, then finish the turns in flight and close the store."""
     app = build_app(settings)
-    chat = WebChat(app, WebSettings.of(settings), settings.session_ttl)
+    chat = WebChat(app, WebSettings.of(settings), settings.session_ttl,
+                   ids=SessionIds.of(settings.secret_key))
     runners: list[web.AppRunner] = []
 
     async def begin() -> None:

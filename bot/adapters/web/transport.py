@@ -6,12 +6,57 @@ the rate limit; never kept as such). Nothing here reads the App or words anythin
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from bot.adapters.web.inbound import valid_session
 from bot.adapters.web.settings import WebSettings
+from bot.keys import parse_keys
 
 COOKIE = "backcheck_session"
 HEADER = "X-Backcheck-Session"
+
+
+class SessionIds:
+    """The session ids this server issues: 32 random bytes and a MAC of them under a key
+    derived from BACKCHECK_SECRET_KEY (any configured key verifies, the first signs), so
+    replicas agree and an id the server never issued is refused, not given a check."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        self._keys = [hmac.new(k, b"backcheck web session ids", hashlib.sha256).digest()
+                      for k in keys]
+
+    @classmethod
+    def of(cls, secret: str) -> SessionIds:
+        """From BACKCHECK_SECRET_KEY."""
+        return cls(parse_keys(secret))
+
+    @classmethod
+    def random(cls) -> SessionIds:
+        """A key of this process only (tests; a server started without settings)."""
+        return cls([secrets.token_bytes(32)])
+
+    def issue(self) -> str:
+        """A new session id."""
+        random = secrets.token_urlsafe(32)
+        return f"{random}.{self._mac(self._keys[0], random)}"
+
+    def issued(self, session_id: str | None) -> bool:
+        """Whether this server (or a replica with the same key) issued this id."""
+        if not valid_session(session_id):
+            return False
+        random, _, mac = (session_id or "").partition(".")
+        return any(hmac.compare_digest(mac, self._mac(k, random)) for k in self._keys)
+
+    @staticmethod
+    def _mac(key: bytes, random: str) -> str:
+        digest = hmac.new(key, random.encode(), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def session_of(request: web.Request) -> tuple[str | None, bool]:

@@ -85,7 +85,7 @@
     }
     var shown = false;
     (data.messages || []).forEach(function (m) { shown = show(m) || shown; });
-    if (command === "forget" && !(data.messages || []).some(isError)) {
+    if ((command === "forget" || data.ended) && !(data.messages || []).some(isError)) {
       storeSession(null);
       startButton();
     } else if ((data.messages || []).some(function (m) { return m.type === "notice"; })) {

@@ -219,6 +219,9 @@ class TeamsPerson:
     async def command(self, name: str) -> None:
         await self.teams.say(self.user, name, locale=self.locale)
 
+    async def type(self, text: str) -> None:
+        await self.teams.say(self.user, text, locale=self.locale)
+
     def seen(self) -> str:
         return self.teams.seen(self.user)
 

@@ -87,7 +87,9 @@ async def test_a_check_runs_with_card_buttons_and_the_pressed_card_shows_the_cho
     assert connector.sent("update"), "the answered card was updated in place"
     # the bot fetched its connector token from the tenant's token endpoint, as itself
     assert {tok["tenant"] for tok in microsoft.tokens} == {TENANT}
-    assert set(microsoft.tunnels) == {"login.botframework.com", "login.microsoftonline.com"}
+    # (Microsoft's signing keys are cached process-wide by the SDK: fetched once per run)
+    assert "login.microsoftonline.com" in microsoft.tunnels
+    assert set(microsoft.tunnels) <= {"login.botframework.com", "login.microsoftonline.com"}
 
 
 async def test_a_whole_check_ends_in_self_care_by_buttons_and_typing(teams: Teams) -> None:

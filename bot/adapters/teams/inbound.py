@@ -98,7 +98,8 @@ def typed(activity: Activity) -> Incoming | None:
     if not text and not shared:
         return None
     kind: IncomingKind = "text" if text else "start"
-    return Incoming(key_of(activity), kind, text, lang_hint=activity.locale, shared=shared)
+    return Incoming(key_of(activity), kind, text, lang_hint=activity.locale, shared=shared,
+                    message=str(activity.id or ""))  # the same id when Teams redelivers
 
 
 def incoming(activity: Activity) -> Incoming | None:

@@ -169,7 +169,7 @@ async def test_totals_hide_small_counts_and_refuse_non_admins() -> None:
 @pytest.mark.parametrize(("name", "value", "words"), [
     ("BACKCHECK_TIPS_CRON", "every monday", "BACKCHECK_TIPS_CRON='every monday'"),
     ("BACKCHECK_TIPS_TZ", "Mars/Olympus", "BACKCHECK_TIPS_TZ='Mars/Olympus'"),
-    ("BACKCHECK_TIPS_TARGETS", "teams:1", "BACKCHECK_TIPS_TARGETS: 'teams:1'"),
+    ("BACKCHECK_TIPS_TARGETS", "discord:1", "BACKCHECK_TIPS_TARGETS: 'discord:1'"),
     ("BACKCHECK_FOLLOWUP_DAYS", "soon", "BACKCHECK_FOLLOWUP_DAYS='soon'"),
 ])
 def test_wellness_settings_errors_name_the_variable(name: str, value: str, words: str) -> None:

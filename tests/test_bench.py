@@ -35,6 +35,10 @@ EXPECTED: dict[str, Any] = {
     "web": {"median": {w: ["turns_per_s", "p50_ms", "p99_ms", "requests"]
                        for w in ("backcheck", "bare")},
             "ratio": ["turns_per_s", "p50_ms", "p99_ms"]},
+    "teams": {"median": {w: ["activities", "activities_per_s", "cpu_ms_per_activity",
+                             "not_accepted", "replies_per_activity"]
+                         for w in ("echo", "backcheck")},
+              "ratio": ["cpu_ms_per_activity"]},
     "footprint": {s: ["startup_s", "idle_rss_mb", "rss_growth_mb_per_10k_sessions",
                       "bytes_per_session", "sessions"] for s in ("sqlite", "redis")},
 }

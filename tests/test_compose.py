@@ -28,7 +28,7 @@ from bot.types import Incoming, SessionKey
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
-BOTS = ("telegram", "slack", "web")
+BOTS = ("telegram", "slack", "web", "teams")
 QUOTED_NAME = re.compile(r"[\"'](BACKCHECK_[A-Z0-9_]*[A-Z0-9]|TELEGRAM_[A-Z0-9_]*[A-Z0-9]"
                          r"|SLACK_[A-Z0-9_]*[A-Z0-9])[\"']")
 COMPOSE_ONLY = {"REDIS_PASSWORD", "REDIS_MAXMEMORY"}  # .env variables only compose reads
@@ -123,6 +123,7 @@ def test_the_public_ports_are_published_and_the_metrics_port_stays_inside() -> N
         assert service["expose"] == [metrics]
         assert not any(p.split(":")[-1] == metrics for p in service.get("ports", []))
         assert "--metrics-port" not in service["command"]
+    assert SERVICES["teams"]["ports"] == ["3978:3978"]
 
 
 def test_shutdown_has_time_to_finish_updates_in_flight() -> None:

@@ -211,7 +211,7 @@ def test_no_hidden_count_can_be_worked_out_across_weeks_and_bars(lang: str) -> N
 @pytest.mark.parametrize(("name", "value", "words"), [
     ("BACKCHECK_TIPS_CRON", "every monday", "BACKCHECK_TIPS_CRON='every monday'"),
     ("BACKCHECK_TIPS_TZ", "Mars/Olympus", "BACKCHECK_TIPS_TZ='Mars/Olympus'"),
-    ("BACKCHECK_TIPS_TARGETS", "teams:1", "BACKCHECK_TIPS_TARGETS: 'teams:1'"),
+    ("BACKCHECK_TIPS_TARGETS", "discord:1", "BACKCHECK_TIPS_TARGETS: 'discord:1'"),
     ("BACKCHECK_FOLLOWUP_DAYS", "soon", "BACKCHECK_FOLLOWUP_DAYS='soon'"),
 ])
 def test_wellness_settings_errors_name_the_variable(name: str, value: str, words: str) -> None:

@@ -1,5 +1,5 @@
-# backcheck: one image for every platform — `backcheck telegram`, `backcheck slack` and
-# `backcheck web` (see docker-compose.yml) — and the operator's commands.
+# backcheck: one image for every platform — `backcheck telegram`, `backcheck slack`,
+# `backcheck teams` and `backcheck web` (see docker-compose.yml) — and the operator's commands.
 #
 # The base image is pinned to its full version and Debian release, in one place for both
 # stages. Pin it by digest too where you build (this repository was made on a machine

@@ -291,29 +291,31 @@ def test_the_image_and_the_package_name_every_platform() -> None:
 
 
 async def test_a_full_redis_loses_no_answer_and_gets_no_crash(redis_server: RedisServer) -> None:
-    """With compose's policy (noeviction) and Redis over its maxmemory, a check goes on
-    and keeps every answer: nothing is evicted, the bot does not crash, and a write Redis
-    refused would get the kind "try again in a minute" reply (test_app, test_web_api).
-    (The store writes with Lua scripts that free the old record first, which Redis 7 lets
-    finish over the limit; plain writes are refused.)"""
+    """With compose's policy (noeviction) and Redis over its maxmemory, Redis refuses the
+    next write: the person gets the kind "can't reach my memory – your answers so far are
+    kept" reply, nothing is evicted or lost, forget still works, and once there is room
+    again the same button goes through."""
     store = open_sealed(redis_server.url, SECRET_KEY)
     app = make_app(store)
     key = SessionKey("telegram", "1", "2", "3")
     try:
         replies = await app.handle(Incoming(key, "start"))
+        first = await app.handle(Incoming(key, "answer", "no", replies[-1].token))
         with redis.Redis.from_url(redis_server.url) as client:
             client.config_set("maxmemory-policy", "noeviction")
             client.config_set("maxmemory", "1")  # over the limit from now on
-            with pytest.raises(redis.exceptions.OutOfMemoryError):
-                client.set("something-else", "x")  # Redis does refuse plain writes
-            asked = []
-            while replies[-1].kind != "outcome":
-                assert replies[-1].kind == "question", replies
-                asked.append(replies[-1].node)
-                answer = pick(str(replies[-1].node), {})
-                replies = await app.handle(Incoming(key, "answer", answer, replies[-1].token))
+            refused = await app.handle(Incoming(key, "answer", "no", first[-1].token))
+            assert [r.kind for r in refused] == ["error"]
+            assert refused[0].text == app.text("en", "errors.unavailable")
             record = await store.get("session", key.id())
-            assert record is not None and [q for q, _ in record.data["answers"]] == asked
+            assert record is not None and len(record.data["answers"]) == 1  # kept as it was
             assert client.info("stats")["evicted_keys"] == 0
+            client.config_set("maxmemory", "0")  # room again
+            again = await app.handle(Incoming(key, "answer", "no", first[-1].token))
+            assert again[-1].kind == "question" and again[-1].progress[0] == 3
+            client.config_set("maxmemory", "1")
+            forgotten = await app.handle(Incoming(key, "command", "forget"))
+            assert forgotten[-1].text == app.text("en", "commands.forgotten")
+            assert await store.get("session", key.id()) is None
     finally:
         await store.close()

@@ -83,10 +83,13 @@ local function reindex(key, old, new, ttl, prefix)
 end
 """
 
+# Every script declares itself (`#!lua`, Redis 7): a write is refused with OOM when Redis
+# is over maxmemory (compose runs it with noeviction), and the person gets the kind "can't
+# reach my memory" reply; deleting (delete, drop, forget) is allowed then (allow-oom).
 # KEYS: record. ARGV: expected version, data, ttl ms or '', person or '', index prefix.
 # Returns {1, new version} or {0, found version}. A record whose version is unreadable
 # counts as expired (version 0), as CorruptRecord promises, so it can never wedge a key.
-PUT = LUA_HELPERS + """
+PUT = "#!lua\n" + LUA_HELPERS + """
 local key = KEYS[1]
 local current, owner = head(key)
 current = current or 0
@@ -104,7 +107,7 @@ return {1, current + 1}
 """
 
 # KEYS: record. ARGV: amount, index prefix. Returns {new count, 1 or 0 if it was unreadable}.
-INCR = LUA_HELPERS + """
+INCR = "#!lua\n" + LUA_HELPERS + """
 local key = KEYS[1]
 local version, owner = head(key)
 local count, readable = 0, 1
@@ -127,7 +130,7 @@ return {count, readable}
 """
 
 # KEYS: record. ARGV: index prefix. Returns how many keys were deleted (0 or 1).
-DELETE = LUA_HELPERS + """
+DELETE = "#!lua flags=allow-oom\n" + LUA_HELPERS + """
 local _, owner = head(KEYS[1])
 reindex(KEYS[1], owner, '', '', ARGV[1])
 return redis.call('DEL', KEYS[1])
@@ -135,7 +138,7 @@ return redis.call('DEL', KEYS[1])
 
 # KEYS: record. ARGV: version and data as read, index prefix. Deletes an unreadable record
 # unless someone has replaced it since it was read.
-DROP = LUA_HELPERS + """
+DROP = "#!lua flags=allow-oom\n" + LUA_HELPERS + """
 local key = KEYS[1]
 if redis.call('TYPE', key).ok == 'hash' then
   local f = redis.call('HMGET', key, 'v', 'd', 'p')
@@ -146,7 +149,7 @@ return redis.call('DEL', key)
 """
 
 # KEYS: the person's index. ARGV: person. Deletes the records still naming the person.
-FORGET = """
+FORGET = """#!lua flags=allow-oom
 local n = 0
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local kind = redis.call('TYPE', key).ok

@@ -10,10 +10,12 @@ STAMP := $(VENV)/.installed
 # every pin to the newest release allowed.
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
+# the build backend (setuptools) the Dockerfile builds the wheel with
+BUILD_LOCK := requirements-build.lock
 COMPILE = $(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras $(if $(UPGRADE),--upgrade)
 
-.PHONY: chat chat-sv web test lint bench graph clean lock
+.PHONY: chat chat-sv web test lint bench graph pictures clean lock
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -28,6 +30,7 @@ lock:
 	$(BIN)/pip install -q pip-tools
 	$(COMPILE) -o $(LOCK) pyproject.toml
 	$(COMPILE) --extra dev -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
+	$(COMPILE) --allow-unsafe --only-build-deps --build-deps-for wheel -o $(BUILD_LOCK) pyproject.toml
 
 chat: $(STAMP)
 	$(BIN)/backcheck chat $(ARGS)
@@ -45,12 +48,13 @@ web: $(STAMP)
 	BACKCHECK_SECRET_KEY="$$($(BIN)/python -c '$(LOCAL_KEY)')" \
 		$(BIN)/backcheck web --host 127.0.0.1 --port 8080 $(ARGS)
 
+# The tests never read your .env (tests/conftest.py); nor does the flow's lint here.
 test: $(STAMP)
-	$(BIN)/backcheck lint
+	BACKCHECK_ENV_FILE=/dev/null $(BIN)/backcheck lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/backcheck lint
+	BACKCHECK_ENV_FILE=/dev/null $(BIN)/backcheck lint
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy bot
 
@@ -59,6 +63,12 @@ bench: $(STAMP)
 
 graph: $(STAMP)
 	$(BIN)/backcheck graph > flows/back_pain.mmd
+
+# The phone screenshots docs/ shows, taken by the browser test of a whole check. `make
+# test` takes them too, but into its own tmp directory: no test writes a tracked file.
+pictures: $(STAMP)
+	$(BIN)/python -m pytest tests/test_web_browser.py --pictures docs \
+		-k "self_care_check_on_a_phone and en-GB"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

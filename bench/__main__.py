@@ -25,13 +25,15 @@ from bench import (
     bench_footprint,
     bench_slack,
     bench_stores,
+    bench_teams,
     bench_telegram,
     bench_web,
 )
 from bench.common import environment, machine_line
 
 BENCHES = {"engine": bench_engine, "stores": bench_stores, "telegram": bench_telegram,
-           "slack": bench_slack, "web": bench_web, "footprint": bench_footprint}
+           "slack": bench_slack, "web": bench_web, "teams": bench_teams,
+           "footprint": bench_footprint}
 HERE = Path(__file__).resolve().parent
 
 
@@ -72,6 +74,13 @@ def summary(r: dict[str, Any]) -> list[tuple[str, str]]:
                      f"commands {_n(c['ack_p50_ms'])} / {_n(c['ack_p99_ms'])} ms, clicks "
                      f"{_n(k['ack_p50_ms'])} / {_n(k['ack_p99_ms'])} ms (limit 3,000 ms; "
                      f"{c['over_limit'] + k['over_limit']} over)"))
+    if tm := r.get("teams"):
+        m, s = tm["median"], tm["settings"]
+        rows.append((f"Teams, {s['people']} people × {s['activities_per_person']} activities: "
+                     "CPU ms per activity",
+                     f"backcheck {_n(m['backcheck']['cpu_ms_per_activity'], 1)}; Agents SDK "
+                     f"echo agent {_n(m['echo']['cpu_ms_per_activity'], 1)} → "
+                     f"**{_n(tm['ratio']['cpu_ms_per_activity'], 2)}×** the echo agent"))
     if w := r.get("web"):
         m, q, n = w["median"], w["ratio"], w["settings"]["browsers"]
         rows.append((f"Web chat, {n} simultaneous browsers: API turns/s, p50 / p99",

@@ -7,13 +7,14 @@ comes back; they never touch the store or the engine themselves.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from bot import commands
+from bot import commands, dsr
 from bot.commands import Command
 from bot.config import is_admin
 from bot.engine.flow import Flow
@@ -24,7 +25,7 @@ from bot.hooks import Middleware, Observer, Turn
 from bot.i18n import Locales, detect_lang
 from bot.inflight import InFlight
 from bot.platform import Capabilities
-from bot.stores.base import PREFS, SESSION, Store
+from bot.stores.base import PREFS, SESSION, Record, Store
 from bot.types import Button, Home, Incoming, Reply, SessionKey
 from bot.wellness import followup, stats
 from bot.wellness.settings import WellnessSettings
@@ -127,13 +128,17 @@ class App:
         """What this platform can do (bot/platforms.py)."""
         return self.capabilities.get(platform, UNKNOWN)
 
+    def words_for(self, platform: str) -> Locales:
+        """The locales with this platform's own words in place (the terminal never says
+        "tap a button"): chosen here, by the platform's description, not in its adapter."""
+        return self.locales.variant(self.can(platform).wording)
+
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         if len(incoming.value) > MAX_TEXT:
             incoming = replace(incoming, kind="text", value=incoming.value[:MAX_TEXT])
         try:
             command = commands.of(incoming, self.locales)
-            if incoming.shared and not (command and command.spec.in_place
-                                        and self.can(incoming.key.platform).whispers):
+            if incoming.shared and not self._answered_in_place(incoming, command):
                 return [await self._redirect(incoming)]
             if command is not None:
                 incoming = replace(incoming, kind="command", value=command.text())
@@ -149,6 +154,15 @@ class App:
                         "store_unavailable" if isinstance(exc, StoreUnavailable) else "store")
             lang = detect_lang(incoming.lang_hint, self.locales.langs, self.default_lang)
             return [Reply(kind="error", text=self.text(lang, "errors.unavailable"))]
+
+    def _answered_in_place(self, incoming: Incoming, command: Command | None) -> bool:
+        """Whether a command in a shared chat is answered there: one that never opens a
+        check, where only the person sees the answer, or (whoami) an admin asks."""
+        if command is None or not command.spec.in_place:
+            return False
+        key = incoming.key
+        return self.can(key.platform).whispers or (
+            command.spec.admins_in_shared and is_admin(self.admins, key.platform, key.user))
 
     async def _retried(self, incoming: Incoming) -> list[Reply]:
         """One engine turn, tried again when another turn changed the session meanwhile."""
@@ -178,46 +192,64 @@ class App:
     async def _turn(self, incoming: Incoming) -> list[Reply]:
         key = incoming.key
         notices: list[Reply] = []
-        try:
-            rec = await self.store.get(SESSION, key.id())
-        except CorruptRecord:
-            rec = None
-            lang = await self.language(key, incoming.lang_hint)
-            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
-        state = None
-        if rec is not None:
-            try:
-                state = State.from_dict(rec.data, self.flow)
-            except ValueError:
-                log.warning("unreadable session for user %s dropped", key.hashed())
-                await self._drop(key, rec.version)
-                rec = None
-                lang = await self.language(key, incoming.lang_hint)
-                notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+        rec, state = await self._load(incoming, notices)
+        anonymous = self.can(key.platform).anonymous
+        # An anonymous visitor who only looks (opens the page) is stored at their first
+        # answer, or when they type: typed text must find question 1 stored as shown.
+        looking = anonymous and (incoming.kind == "start" or (
+            incoming.kind == "command" and incoming.value == "current"))
         if state is None:
             lang = await self.language(key, incoming.lang_hint)
-            state = State.new(self.flow, lang, secrets.token_urlsafe(6))
-            incoming = _unseen(incoming)
+            state = State.new(self.flow, lang, _nonce(key) if anonymous else
+                              secrets.token_urlsafe(6))
+            if incoming.token != state.token:  # not typed under the question 1 it answers
+                incoming = _unseen(incoming)
         before = state
-        after, replies = step(self.flow, state, incoming, self.locales, self.region,
-                              self.wellness.followup_days)
+        after, replies = step(self.flow, state, incoming, self.words_for(key.platform),
+                              self.region, self.wellness.followup_days)
+        count = after is not None and after.done and not before.done and not after.counted
+        if count and after is not None:
+            after = replace(after, counted=True)  # a restart or a step back counts no more
         version = 0 if rec is None else rec.version
         if after is None:
             if rec is not None:
                 await self._drop(key, version)
-        elif after != before or (rec is None and any(r.token for r in replies)):
+        elif after != before or (rec is None and not looking
+                                 and any(r.token for r in replies)):
             await self.store.put(
                 SESSION, key.id(), after.to_dict(), version=version,
                 ttl=self.session_ttl, person=key.person(),
             )
         if after is not None and after.lang != before.lang:
             await self._save_lang(key, after.lang)
-        if after is not None and after.done and not before.done:
+        if count and after is not None:
             await stats.record_completion(self.store, level_of(self.flow, after.answers),
                                           self.clock(), self.wellness.stats_weeks)
         for observer in self.observers:
             observer.turned(incoming, before if rec is not None else None, after)
         return notices + replies
+
+    async def _load(self, incoming: Incoming,
+                    notices: list[Reply]) -> tuple[Record | None, State | None]:
+        """The stored session and its state; a record that cannot be read is dropped, with
+        a notice for the person (in `notices`), and the check starts afresh."""
+        key = incoming.key
+        try:
+            rec = await self.store.get(SESSION, key.id())
+        except CorruptRecord:
+            lang = await self.language(key, incoming.lang_hint)
+            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+            return None, None
+        if rec is None:
+            return None, None
+        try:
+            return rec, State.from_dict(rec.data, self.flow)
+        except ValueError:
+            log.warning("unreadable session for user %s dropped", key.hashed())
+            await self._drop(key, rec.version)
+            lang = await self.language(key, incoming.lang_hint)
+            notices.append(Reply(kind="message", text=self.text(lang, "errors.corrupt")))
+            return None, None
 
     async def _drop(self, key: SessionKey, version: int) -> None:
         """Delete a session, but only if nobody changed it since we read it."""
@@ -249,17 +281,43 @@ class App:
         if command.name == "checkin":
             how = command.arg if command.arg in followup.HOW else "same"
             return followup.answer(self, lang, how)
-        if not is_admin(self.admins, incoming.key.platform, incoming.key.user):
+        admin = is_admin(self.admins, incoming.key.platform, incoming.key.user)
+        if command.name == "whoami":
+            return [Reply(kind="message", text=self._whoami(incoming.key, lang, admin))]
+        if not admin:
             return [Reply(kind="message", text=self.text(lang, "stats.refused"))]
         table = await stats.totals(self.store)
         return [Reply(kind="message", text=stats.render(table, self.locales.translator(
             lang, self.region), self.flow.levels))]
 
+    def _whoami(self, key: SessionKey, lang: str, admin: bool) -> str:
+        """The ids an operator needs, in the forms the settings and `backcheck forget`
+        take: the person's own (never secret to them) for everyone; the chat's, for tip
+        targets, only for admins. Nothing about health, nothing from the store."""
+        lines = [self.text(lang, "whoami.intro"),
+                 self.text(lang, "whoami.person", person=f"{key.platform}:{key.user}"),
+                 self.text(lang, "whoami.forget", forget=dsr.user_spec(key))]
+        if admin:
+            lines += [self.text(lang, "whoami.chat", chat=f"{key.platform}:{key.chat}"),
+                      self.text(lang, "whoami.admin")]
+        else:
+            lines.append(self.text(lang, "whoami.not_admin"))
+        return "\n".join(lines)
+
     async def _forget(self, incoming: Incoming) -> list[Reply]:
         lang = await self.language(incoming.key, incoming.lang_hint)
         await self.store.forget(incoming.key.person())
         log.info("forgot user %s", incoming.key.hashed())
-        return [Reply(kind="message", text=self.text(lang, "commands.forgotten"))]
+        said = self.words_for(incoming.key.platform).translator(lang, self.region)
+        return [Reply(kind="message", text=said.t("commands.forgotten"))]
+
+
+def _nonce(key: SessionKey) -> str:
+    """The stale-button nonce of a conversation that is not stored yet (an anonymous
+    visitor's question 1): the same on every replica and after a restart, so their first
+    answer is accepted though nothing was stored when the question was shown. It names
+    question 1 only (turn 0): a button from any later question is stale."""
+    return hashlib.sha256(f"nonce:{key.id()}".encode()).hexdigest()[:8]
 
 
 def _unseen(incoming: Incoming) -> Incoming:

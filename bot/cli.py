@@ -20,11 +20,17 @@ PLUGINS = (*(p.cli for p in PLATFORMS), "bot.engine.lint", "bot.config", "bot.we
            "bot.dsr", "bot.review.cli")
 
 Handler = Callable[[argparse.Namespace], int]
+DESCRIPTION = ("The back pain with tingling toes symptom check: run it (one command per "
+               "platform below), prove the flow, review and sign the content, and look "
+               "after what is stored.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
-    parser = argparse.ArgumentParser(prog="backcheck", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="backcheck", description=DESCRIPTION,
+        epilog="`backcheck <command> --help` says more about each command. Settings come "
+               "from the environment or .env (see .env.example and docs/configuration.md).")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in PLUGINS:
         try:
@@ -34,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for listed in sub._choices_actions:  # `backcheck <command> --help` says what it does
+        command = sub.choices[listed.dest]
+        if not command.description and listed.help:
+            command.description = f"{listed.help[:1].upper()}{listed.help[1:]}."
     return parser
 
 

@@ -31,6 +31,9 @@ class Spec:
     person: bool = True  # a person may give it (else only buttons and the App do)
     in_place: bool = False  # answered where it is asked, privately; never opens a check
     admin: bool = False  # only for BACKCHECK_ADMINS
+    # an admin gets the answer in a shared chat even where everyone there sees it (whoami:
+    # the chat's id is what they came for); anyone else is pointed to a private chat
+    admins_in_shared: bool = False
 
     @property
     def label(self) -> str:
@@ -50,6 +53,7 @@ REGISTRY: tuple[Spec, ...] = (
     Spec("summary", "engine"),
     Spec("result", "engine"),  # "Show my result now", once the level is known (SPEC 4.5)
     Spec("stats", "app", in_place=True, admin=True),
+    Spec("whoami", "app", in_place=True, admins_in_shared=True),  # the ids operators need
     Spec("followup", "app", person=False),  # "check in with me in 7 days"
     Spec("checkin", "app", person=False),  # better / same / worse
     Spec("current", "engine", person=False),  # where the check stands, after a failed send
@@ -82,6 +86,14 @@ def parse_value(value: str) -> Command | None:
     if name not in BY_NAME:
         return None
     return Command(name, arg.strip())
+
+
+def given(value: str) -> Command | None:
+    """A command a person gave by name (a slash command, `/backcheck <subcommand>`): None
+    when the name is unknown or the command is not a person's to give (follow-ups, where
+    a check stands: buttons and the App give those, never typed input)."""
+    command = parse_value(value)
+    return command if command is not None and command.spec.person else None
 
 
 def parse_text(text: str, locales: Locales) -> Command | None:

@@ -10,6 +10,7 @@ effective configuration with secrets masked.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from bot.errors import ConfigError
 from bot.i18n import locale_langs
 from bot.keys import parse_keys
 from bot.review.version import running_content, short, version_of
+from bot.stores.location import sqlite_file
 from bot.variables import Bad, Var, matching, one_of, seconds
 
 REGIONS = ("SE", "GB", "US")
@@ -34,16 +36,20 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ENV_FILE = "BACKCHECK_ENV_FILE"  # where `.env` is read from (environment only)
 
 HEX_VERSION = re.compile(r"[0-9a-f]{12,64}")
+HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 def default_store_url() -> str:
     """SQLite in the user's data directory, created on first use."""
-    return f"sqlite:///{Path(user_data_dir('backcheck')) / 'sessions.sqlite3'}"
+    return f"sqlite://{Path(user_data_dir('backcheck')).absolute() / 'sessions.sqlite3'}"
 
 
 def _store(raw: str) -> str:
-    if raw == "memory://" or (raw.startswith("sqlite:///") and len(raw) > len("sqlite:///")):
-        return raw
+    try:
+        if raw == "memory://" or sqlite_file(raw) is not None:
+            return raw
+    except ValueError:
+        raise Bad from None
     parts = urlsplit(raw)
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise Bad
@@ -61,6 +67,23 @@ def _secret_keys(raw: str) -> str:
         parse_keys(raw)
     except ValueError:
         raise Bad from None
+    return raw
+
+
+def listen_port(raw: str) -> int:
+    """A TCP port number, 1-65535."""
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise Bad
+    return int(raw)
+
+
+def listen_host(raw: str) -> str:
+    """An address to listen on: an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name."""
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not HOST_NAME.fullmatch(raw):
+            raise Bad from None
     return raw
 
 
@@ -94,7 +117,8 @@ def _admin_example() -> str:
 
 
 GENERAL: tuple[Var, ...] = (
-    Var("BACKCHECK_STORE", "store", "memory://, sqlite:///path or redis://host:6379/0", _store),
+    Var("BACKCHECK_STORE", "store", "memory://, sqlite:///absolute/path, "
+        "sqlite:./relative/path (from the working directory) or redis://host:6379/0", _store),
     Var("BACKCHECK_SECRET_KEY", "secret_key", "comma-separated keys made by `backcheck keys "
         "new` (the first encrypts, all decrypt)", _secret_keys, secret=True),
     Var("BACKCHECK_SESSION_TTL", "session_ttl", "a positive number of seconds, e.g. 86400",
@@ -117,6 +141,10 @@ GENERAL: tuple[Var, ...] = (
         "signed off, 12-64 hex digits as `backcheck review` prints it", matching(HEX_VERSION)),
     Var("BACKCHECK_ADMINS", "admins", "comma-separated platform:user-id, "
         f"e.g. {_admin_example()}", parse_admins, default=frozenset()),
+    Var("BACKCHECK_METRICS_PORT", "metrics_port", "a port number 1-65535 for /metrics, "
+        "e.g. 9100 (unset: metrics are not served)", listen_port, default=None),
+    Var("BACKCHECK_METRICS_HOST", "metrics_host", "an address to serve /metrics on, e.g. "
+        "127.0.0.1 or 0.0.0.0", listen_host, default="127.0.0.1"),
 )
 # Every variable: backcheck's own, then each platform's, in registry order.
 VARIABLES: tuple[Var, ...] = GENERAL + tuple(
@@ -142,6 +170,8 @@ class Settings:
     shutdown_timeout: float
     admins: frozenset[str]
     signed_version: str
+    metrics_port: int | None
+    metrics_host: str
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(BY_FIELD)
@@ -225,7 +255,9 @@ class Settings:
         out: dict[str, str] = {}
         for var in VARIABLES:
             raw = getattr(self, var.field)
-            if isinstance(raw, bool):
+            if raw is None:
+                value = ""
+            elif isinstance(raw, bool):
                 value = "true" if raw else "false"
             elif isinstance(raw, float):
                 value = f"{raw:g}"
@@ -329,6 +361,13 @@ def _elsewhere(env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def store_place(url: str) -> str:
+    """Where a store URL keeps its data, for operators: the SQLite file as an absolute
+    path, else the URL with any password masked."""
+    path = sqlite_file(url)
+    return f"the SQLite file {path}" if path is not None else mask_url(url)
+
+
 def content_line(settings: Settings) -> str:
     """The content version of what the bots load (see `backcheck review`)."""
     version = short(version_of(running_content(settings)))
@@ -343,11 +382,16 @@ def _show(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     for line in describe(settings):
         print(line)
+    print(f"# store: {store_place(settings.store)}")
     print(content_line(settings))
     return 0
 
 
 def register(sub: Any) -> None:
     """Add `backcheck config`."""
-    p = sub.add_parser("config", help="print the effective configuration, secrets masked")
+    p = sub.add_parser(
+        "config", help="print the effective configuration, secrets masked",
+        description="Print every setting as NAME=value with where it came from "
+                    "(environment, .env, default or not set), secrets masked, and the "
+                    "version of the content in place. Every value is checked first.")
     p.set_defaults(handler=_show)

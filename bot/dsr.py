@@ -20,9 +20,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot import keys, platforms
-from bot.config import Settings
+from bot.config import Settings, store_place
 from bot.errors import ConfigError
 from bot.stores import SealedStore, open_sealed
+from bot.types import SessionKey
 
 USER_FORMS = "<platform>:<id>, as " + ", ".join(p.person_example for p in platforms.PLATFORMS
                                                if p.person_of)
@@ -39,11 +40,31 @@ def person_of(spec: str, settings: Settings) -> str:
     return person
 
 
+class _Unset:
+    """Settings with nothing set: a `--user` form that needs none (the bot's own id)."""
+
+    def get(self, field: str) -> str:
+        return ""
+
+
+def user_spec(key: SessionKey) -> str:
+    """The `--user` value that names this person for forget and export, as `whoami`
+    shows it: the shortest form their platform takes that means exactly them."""
+    platform = platforms.get(key.platform)
+    for parts in ([key.user], [key.workspace, key.user]):
+        if platform and platform.person_of and (
+                platform.person_of(parts, _Unset()) == key.person()):
+            return ":".join([key.platform, *parts])
+    return key.person()
+
+
 @asynccontextmanager
 async def _opened(settings: Settings) -> AsyncIterator[SealedStore]:
-    """The configured store, closed when done (its close() is no aclose())."""
+    """The configured store, closed when done (its close() is no aclose()). WrongKey when
+    BACKCHECK_SECRET_KEY does not open it: a forget or export would find nobody."""
     store = open_sealed(settings.store, settings.secret_key)
     try:
+        await store.check_key(quiet=True)
         yield store
     finally:
         await store.close()
@@ -70,14 +91,20 @@ async def rotate(settings: Settings) -> dict[str, int]:
 def _forget(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     n = asyncio.run(forget(settings, person_of(args.user, settings)))
-    print(f"forgot {args.user}: {n} records deleted")
+    place = store_place(settings.store)
+    if n:
+        print(f"forgot {args.user}: {n} records deleted from {place}")
+    else:
+        print(f"nothing stored about {args.user} in {place}: no records deleted "
+              "(is BACKCHECK_STORE the store the bots use?)")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     records = asyncio.run(export(settings, person_of(args.user, settings)))
-    print(json.dumps({"user": args.user, "records": records}, ensure_ascii=False, indent=2))
+    print(json.dumps({"user": args.user, "store": store_place(settings.store),
+                      "records": records}, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -6,6 +6,8 @@
     ├── DeliveryError      a platform would not take a post (names its reason, no content)
     └── StoreError         the session store failed
         ├── StoreUnavailable   the store cannot be reached right now
+        │   ├── StoreCorrupt       its file is damaged: an operator must restore it
+        │   └── WrongKey           no configured key opens what it holds
         ├── VersionConflict    another update changed the session first
         └── CorruptRecord      a record could not be read and was dropped
 """
@@ -45,6 +47,16 @@ class StoreError(BackcheckError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached; the person is asked to try again shortly."""
+
+
+class StoreCorrupt(StoreUnavailable):
+    """The store's file is damaged (SQLite: "database disk image is malformed"); the
+    message names the file. People get the kind "try again later" reply."""
+
+
+class WrongKey(StoreUnavailable):
+    """The store holds records that no key in BACKCHECK_SECRET_KEY opens: the key was
+    changed (or the store is another's). Nothing is read, written or deleted."""
 
 
 class VersionConflict(StoreError):

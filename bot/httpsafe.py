@@ -1,7 +1,8 @@
 """Every port the bot listens on is served the same guarded way.
 
 - a body cap: a request body over MAX_BODY bytes is refused with 413 before it is read
-  whole (Telegram updates and Slack payloads are a few kilobytes);
+  whole (Telegram updates and Slack payloads are a few kilobytes); one that does not
+  decode (a bad Content-Encoding) with 400, never a 500;
 - read timeouts: a connection has HEADER_TIMEOUT seconds to send its request line and
   headers, and a request BODY_TIMEOUT seconds to send its body (408), so a slow client
   cannot hold connections open;
@@ -19,10 +20,12 @@ Adapters build their aiohttp servers with `application()` and start them with
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
 MAX_BODY = 256 * 1024
@@ -40,6 +43,41 @@ HEADERS = {
 }
 
 OWN = ("Content-Security-Policy", "Cache-Control")  # a handler may set its own
+
+# Client faults aiohttp raises while reading a request: not ours, logged at INFO by name.
+CLIENT_FAULTS = (HttpProcessingError, web.RequestPayloadError)
+
+
+class ServerLog(logging.Filter):
+    """aiohttp's server log without what a log must not hold: the client's address ("Error
+    handling request from 127.0.0.1") and, for a request the client got wrong (an
+    over-long header, a body that does not decode), the exception text, which quotes raw
+    header values — a session cookie among them. Those become one INFO line naming the
+    fault; the bot's own errors keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and " from %s" in record.msg:
+            record.msg, record.args = record.msg.replace(" from %s", ""), ()
+        fault = _client_fault(record.exc_info[1] if record.exc_info else None)
+        if fault is not None:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "request refused: %s", (type(fault).__name__,)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _client_fault(exc: BaseException | None) -> BaseException | None:
+    """The client's fault behind an exception (its cause or context too), if any."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, CLIENT_FAULTS):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+log = logging.getLogger("backcheck.http")  # aiohttp's server log, through ServerLog
+log.addFilter(ServerLog())
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -60,6 +98,10 @@ def application(*, max_body: int = MAX_BODY,
                 timed_out = web.Response(status=408, text="request body too slow")
                 timed_out.force_close()  # the rest of the body will not be read
                 return timed_out
+            except (web.RequestPayloadError, HttpProcessingError) as exc:
+                # a body that does not decode (a bad Content-Encoding, a broken chunk)
+                log.info("request refused: body does not decode (%s)", type(exc).__name__)
+                raise web.HTTPBadRequest(text="request body does not decode") from None
         return await handler(request)
 
     app = web.Application(client_max_size=max_body,
@@ -79,10 +121,11 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
 def runner(app: web.Application, **kwargs: Any) -> web.AppRunner:
     """An AppRunner that closes a connection which has not sent a whole request header
     within HEADER_TIMEOUT seconds of connecting or of its last response (aiohttp's
-    keep-alive timer, which runs from the connection's start), and after a refused
-    request reads what is left of its body for LINGER seconds at most."""
+    keep-alive timer, which runs from the connection's start), after a refused request
+    reads what is left of its body for LINGER seconds at most, and logs through
+    `ServerLog` (no address, no header value)."""
     return web.AppRunner(app, access_log=None, keepalive_timeout=HEADER_TIMEOUT,
-                         lingering_time=LINGER, **kwargs)
+                         lingering_time=LINGER, logger=log, **kwargs)
 
 
 async def serve(server: web.Application, host: str, port: int) -> web.AppRunner:

@@ -19,7 +19,9 @@ from bot.engine.yamlio import line_of, load_yaml
 from bot.errors import FlowError
 
 log = logging.getLogger("backcheck.i18n")
-_PUNCT = re.compile(r"[\s.!?,;:'\"()\[\]]+")
+_PUNCT = re.compile(r"[\s.!?,;:\"“”„«»()\[\]]+")
+_APOSTROPHES = re.compile(r"['’‘`´]")  # don't, don’t and dont are one word
+_DASHES = re.compile(r"[‐‑‒–—―−]")  # 1–6, 1—6 and 1-6 are one answer
 
 Value = str | list[str]
 FALLBACK = "en"
@@ -105,6 +107,23 @@ class Locales:
         translator: Translator = self.memo[key]
         return translator
 
+    def variant(self, name: str) -> Locales:
+        """These locales with the keys of the `<name>:` block in place of the common keys
+        of the same name (`terminal.reprompt` for `reprompt`): how a platform gets words
+        that fit it (the terminal has no buttons) without a sentence in its adapter.
+        "" is these locales themselves."""
+        if not name:
+            return self
+        memo_key = ("variant", name)
+        if memo_key not in self.memo:
+            prefix = f"{name}."
+            self.memo[memo_key] = Locales(
+                {lang: {**strings, **{k.removeprefix(prefix): v for k, v in strings.items()
+                                      if k.startswith(prefix)}}
+                 for lang, strings in self.strings.items()}, self.files)
+        variant: Locales = self.memo[memo_key]
+        return variant
+
     def words_everywhere(self, key: str) -> dict[str, list[str]]:
         """The word list for `key` in every language."""
         return {lang: self.translator(lang).words(key) for lang in self.strings}
@@ -158,8 +177,11 @@ def detect_lang(hint: str | None, langs: tuple[str, ...], default: str = FALLBAC
 
 
 def normalize(text: str) -> str:
-    """Lower case, single spaces, no surrounding punctuation or slash."""
-    return _PUNCT.sub(" ", text.lower()).strip().lstrip("/").strip()
+    """Lower case, single spaces, no surrounding punctuation or slash, every dash a
+    hyphen and no apostrophes: what a person types compares equal to what we wrote
+    whichever keyboard they have."""
+    text = _DASHES.sub("-", _APOSTROPHES.sub("", text.lower()))
+    return _PUNCT.sub(" ", text).strip().lstrip("/").strip()
 
 
 def words(locales: Locales, key: str) -> frozenset[str]:

@@ -39,7 +39,8 @@ ENV = "BACKCHECK_SECRET_KEY"
 MAKE_ONE = "backcheck keys new"
 PSEUDONYM_INFO = b"backcheck pseudonym v1"
 PSEUDONYM_HEX = 32  # 128 bits of HMAC-SHA256: a record key or person in the store
-LOG_HEX = 12  # the prefix of a person's pseudonym that log lines carry
+LOG_HEX = 12  # hex digits of the log id (`log_id`) that log lines carry
+LOG_INFO = b"backcheck log id v1"  # derives the log ids' key from the pseudonym key
 
 
 class Unsealable(ValueError):
@@ -78,6 +79,7 @@ class Keyring:
         if not keys:
             raise ValueError("a keyring needs at least one key")
         self._fernet = MultiFernet([Fernet(k) for k in keys])
+        self.count = len(keys)
         self._id_keys = list(dict.fromkeys(_derive(k) for k in keys))
 
     @classmethod
@@ -126,15 +128,18 @@ _log_key: bytes = secrets.token_bytes(32)
 
 
 def install_log_pseudonyms(keyring: Keyring) -> None:
-    """Make `log_id` agree with the store's person pseudonyms (a log line's user can be
-    matched to their records by whoever holds the secret, and by nobody else)."""
+    """Key `log_id` from the store's pseudonym key (a log line's user can be matched to
+    their records by whoever holds the secret, and by nobody else)."""
     global _log_key
     _log_key = keyring.id_key
 
 
 def log_id(text: str) -> str:
-    """The short keyed pseudonym of an id, the only form of a user id allowed in logs."""
-    return _hmac_hex(_log_key, text)[:LOG_HEX]
+    """The short keyed pseudonym of an id, the only form of a user id allowed in logs. Keyed
+    by a key of its own, derived from the pseudonym key: no prefix of the store's `person`
+    column, so a log line is matched to a row only by whoever holds the secret."""
+    key = hmac.new(_log_key, LOG_INFO, hashlib.sha256).digest()
+    return _hmac_hex(key, text)[:LOG_HEX]
 
 
 # -- where the key comes from ---------------------------------------------------------------

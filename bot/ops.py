@@ -1,12 +1,18 @@
-"""Health and metrics: `GET /healthz` (200 when the store answers, 503 when not) and
-`GET /metrics` (Prometheus text format), for every adapter.
+"""Health and metrics: `GET /healthz` (200 when the store answers, 503 when not) on every
+port the bot listens on, and `GET /metrics` (Prometheus text format) on its own listener.
+
+`/metrics` is never served on a public port (the web chat's, Slack's HTTP endpoint, the
+Telegram webhook's): its per-level counters, read before and after a colleague takes the
+check, would tell their result. It is served only where BACKCHECK_METRICS_PORT (or a bot's
+`--metrics-port`) says, on BACKCHECK_METRICS_HOST (127.0.0.1 unless it says otherwise);
+with neither set, nowhere.
 
 `Metrics` is one App's metrics registry. `bot.compose.build_app` creates it and hands
 it to the App's constructor twice: as a middleware (times and counts every update) and
 as an observer (counts checks started — a check's first answer — and completed by triage
 level, and failures: the store's during a turn and what adapters report with
-`App.report`). Adapters serve the routes with `add_ops_routes(server, app)` on their own
-aiohttp server, or `start_ops_server(app, host, port)` for `--metrics-port`.
+`App.report`). Adapters add /healthz to their own aiohttp server with
+`add_ops_routes(server, app)`, and start the metrics listener with `start_metrics`.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from prometheus_client import (
 )
 
 from bot import httpsafe
+from bot.config import Settings
 from bot.engine.flow import Flow
 from bot.engine.machine import State
 from bot.engine.triage import level_of
-from bot.errors import StoreError
+from bot.errors import ConfigError, StoreError
 from bot.hooks import Turn
 from bot.inflight import InFlight
 from bot.logs import who
@@ -132,29 +139,60 @@ async def healthz(app: App, timeout: float = HEALTH_TIMEOUT) -> tuple[int, dict[
 
 
 def add_ops_routes(server: web.Application, app: App) -> None:
-    """Add GET /healthz and GET /metrics to an aiohttp application (before it starts)."""
-    metrics = metrics_of(app)
+    """Add GET /healthz to an aiohttp application (before it starts): the one operations
+    route a public port serves."""
 
     async def health(request: web.Request) -> web.Response:
         status, body = await healthz(app)
         return web.json_response(body, status=status)
 
+    server.router.add_get("/healthz", health)
+
+
+def add_metrics_route(server: web.Application, app: App) -> None:
+    """Add GET /metrics: only ever to the metrics listener (`start_ops_server`)."""
+    metrics = metrics_of(app)
+
     async def exposition(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
-    server.router.add_get("/healthz", health)
     server.router.add_get("/metrics", exposition)
 
 
-async def start_ops_server(app: App, host: str, port: int) -> web.AppRunner:
-    """Serve /healthz and /metrics on host:port (port 0: any free port) for the modes that
-    have no HTTP server of their own (Telegram polling, Slack Socket Mode). The caller
-    awaits `runner.cleanup()` at shutdown."""
+async def start_ops_server(app: App, host: str, port: int, *,
+                           metrics: bool = True) -> web.AppRunner:
+    """Serve /healthz and /metrics on host:port (port 0: any free port): the metrics
+    listener; with `metrics=False` /healthz only (Slack Socket Mode's `--port`, which has
+    no other HTTP server). The caller awaits `runner.cleanup()` at shutdown."""
     server = httpsafe.application()
     add_ops_routes(server, app)
+    if metrics:
+        add_metrics_route(server, app)
     runner = await httpsafe.serve(server, host, port)
-    log.info("health and metrics on http://%s:%d/healthz and /metrics", host, bound_port(runner))
+    log.info("%s on http://%s:%d", "health and metrics" if metrics else "health", host,
+             bound_port(runner))
     return runner
+
+
+def metrics_listener_port(settings: Settings, override: int | None = None,
+                 public: tuple[int | None, ...] = ()) -> int | None:
+    """Where /metrics is served: `override` (a bot's --metrics-port), else
+    BACKCHECK_METRICS_PORT, else nowhere (None). ConfigError when that is one of the
+    bot's `public` ports, where everyone could read it."""
+    chosen: int | None = override or settings.metrics_port
+    if chosen and chosen in public:
+        raise ConfigError(f"BACKCHECK_METRICS_PORT={chosen}: expected a port of its own, "
+                          "not the bot's public port")
+    return chosen
+
+
+async def start_metrics(app: App, settings: Settings, port: int | None) -> web.AppRunner | None:
+    """The metrics listener on BACKCHECK_METRICS_HOST:`port` (see `metrics_listener_port`), or None
+    (and a log line saying so) when no port is set."""
+    if not port:
+        log.info("metrics not served: BACKCHECK_METRICS_PORT is not set")
+        return None
+    return await start_ops_server(app, settings.metrics_host, port)
 
 
 def bound_port(runner: web.AppRunner) -> int:

@@ -31,6 +31,12 @@ class Capabilities:
     opens_private_chat: bool = False  # from a shared chat the bot can open the DM itself
     can_follow_up: bool = False  # the bot can write to the person days later
     whispers: bool = False  # can answer one person privately inside a shared chat
+    # anyone may open it without an account (the web page): nothing is stored about a
+    # visitor until their first answer, so anonymous requests cannot fill the store
+    anonymous: bool = False
+    # the locale block whose keys replace the common ones here ("terminal": no buttons,
+    # and the conversation ends at stop or forget); "" for the common words
+    wording: str = ""
 
 
 @dataclass(frozen=True)

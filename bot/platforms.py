@@ -7,7 +7,7 @@ Adding a platform is one package under `bot/adapters/<name>/` exporting a `PLATF
 
 from __future__ import annotations
 
-from bot.adapters import console, slack, telegram, web
+from bot.adapters import console, slack, teams, telegram, web
 from bot.platform import Platform
 
 PLATFORMS: tuple[Platform, ...] = (
@@ -15,6 +15,7 @@ PLATFORMS: tuple[Platform, ...] = (
     telegram.PLATFORM,
     slack.PLATFORM,
     web.PLATFORM,
+    teams.PLATFORM,
 )
 
 BY_NAME: dict[str, Platform] = {p.name: p for p in PLATFORMS}

@@ -3,7 +3,7 @@
 It keeps an append-only file in its own temporary directory, so `stop()` then `start()`
 (same port) is a Redis restart that keeps the data, like a production restart. With
 `password` it demands one (--requirepass); with `tls` (a tests/tls.py Certs) it speaks
-only TLS on its port.
+only TLS on its port; `options` are more redis-server arguments.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -70,8 +71,9 @@ def _answers_ping(port: int, password: str | None = None, tls: Certs | None = No
 class RedisServer:
     """One redis-server process that can be stopped and started again on the same port."""
 
-    def __init__(self, *, password: str | None = None, tls: Certs | None = None) -> None:
-        self.password, self.tls = password, tls
+    def __init__(self, *, password: str | None = None, tls: Certs | None = None,
+                 options: Sequence[str] = ()) -> None:
+        self.password, self.tls, self.options = password, tls, list(options)
         self.executable = find_redis_server()
         self.dir = Path(tempfile.mkdtemp(prefix="backcheck-redis-"))
         self.port = free_port()
@@ -94,7 +96,7 @@ class RedisServer:
                     "--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"]
         if self.password is not None:
             port += ["--requirepass", self.password]
-        return port
+        return port + self.options
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the server (a new port if the first one was taken meanwhile, unless it has

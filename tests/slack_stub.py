@@ -50,16 +50,27 @@ def fixture(name: str) -> JSON:
     return data
 
 
+_TRIGGERS = itertools.count(1)
+
+
+def trigger_id() -> str:
+    """A fresh trigger id: Slack gives every command and interaction its own, so no two
+    requests it signs are the same bytes (a replay is; bot/adapters/slack/gate.py)."""
+    return f"{next(_TRIGGERS)}.5864732013.{time.time_ns():x}"
+
+
 def command_form(**overrides: str) -> str:
     """A slash command body as Slack posts it (form-encoded), fields overridden."""
     raw = (FIXTURES / "command.form").read_text(encoding="utf-8").strip()
     fields = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-    fields.update(overrides)
+    fields.update({"trigger_id": trigger_id(), **overrides})
     return urllib.parse.urlencode(fields)
 
 
 def interaction_form(payload: JSON) -> str:
-    """An interactivity body as Slack posts it: `payload=<url-encoded JSON>`."""
+    """An interactivity body as Slack posts it: `payload=<url-encoded JSON>`, with a
+    trigger id of its own."""
+    payload = {**payload, "trigger_id": trigger_id()} if "trigger_id" in payload else payload
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 

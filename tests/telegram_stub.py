@@ -263,7 +263,7 @@ class BotApiStub:
         query = str(p["callback_query_id"])
         if query not in self.open_queries:
             raise BadRequest(QUERY_TOO_OLD)
-        if len(str(p.get("text", ""))) > 200:
+        if utf16_units(str(p.get("text", ""))) > 200:
             raise BadRequest("Bad Request: MESSAGE_TOO_LONG")
         self.open_queries.discard(query)
         return True
@@ -315,10 +315,16 @@ async def _params(request: web.Request) -> JSON:
     return out
 
 
+def utf16_units(text: str) -> int:
+    """A text's length as the Bot API counts it, in UTF-16 code units (written out here,
+    not imported from bot/, so the stand-in does not share the code under test)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _check_text(text: str) -> None:
     if not text.strip():
         raise BadRequest("Bad Request: message text is empty")
-    if len(text) > 4096:
+    if utf16_units(text) > 4096:
         raise BadRequest("Bad Request: message is too long")
 
 

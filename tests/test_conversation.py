@@ -103,8 +103,8 @@ async def test_stop_ends_and_deletes_the_check() -> None:
     await bot.push("no")
     bot.pop_all()
     await bot.push("stop")
-    assert bot.pop_all() == ["Stopped. I have deleted this check. Type start whenever you want "
-                             "to begin again.\n"]
+    assert bot.pop_all() == ["Stopped. I have deleted this check. Goodbye – start the check "
+                             "again whenever you want.\n"]
     assert bot.console.ended
     assert await bot.app.store.get("session", bot.console.key.id()) is None
 
@@ -263,3 +263,52 @@ async def test_help_lists_every_menu_command_from_the_registry(lang: str,
         assert line in screen
     listed = [spec for spec in REGISTRY if spec.menu and spec.name != "help"]
     assert screen.count("\n• ") == len(listed)
+
+
+# -- words that fit the terminal: no buttons, and it ends at stop and forget --------------
+
+BUTTON_WORDS = ("button", "tap", "knapp", "tryck")
+
+
+@pytest.mark.parametrize(("lang", "nonsense", "typing"), [
+    ("en", "my toes feel funny", "Type the number of an answer"),
+    ("sv", "tårna känns konstiga", "Skriv svarets nummer"),
+])
+async def test_the_terminal_never_speaks_of_buttons(lang: str, nonsense: str,
+                                                    typing: str) -> None:
+    bot = await started(lang)
+    screens = bot.pop_all()
+    await bot.push(nonsense)
+    reprompt = bot.pop_all()[-1]
+    await bot.push("help" if lang == "en" else "hjälp")
+    screens += [reprompt, *bot.pop_all()]
+    assert typing in reprompt
+    for screen in screens:
+        assert not any(word in screen.lower() for word in BUTTON_WORDS), screen
+
+
+async def test_a_platform_with_buttons_keeps_its_own_words() -> None:
+    """The words are chosen by the platform's description in the App, not by the
+    terminal's adapter: Telegram (with buttons) still says "tap one of the buttons"."""
+    app = make_app()
+    key = SessionKey("telegram", "1", "2", "3")
+    await app.handle(Incoming(key, "start"))
+    replies = await app.handle(Incoming(key, "text", "my toes feel funny"))
+    assert "Please tap one of the buttons" in replies[-1].text
+
+
+@pytest.mark.parametrize(("lang", "word", "said"), [
+    ("en", "forget", "Done – I have deleted everything I had stored about you. Goodbye – "
+                     "start the check again whenever you want to do a new one.\n"),
+    ("sv", "glöm mig", "Klart – jag har raderat allt jag hade sparat om dig. Hej då – starta "
+                       "kollen igen när du vill göra en ny.\n"),
+])
+async def test_forget_in_the_terminal_says_what_is_true_and_ends(lang: str, word: str,
+                                                                 said: str) -> None:
+    bot = await started(lang)
+    await bot.push("no" if lang == "en" else "nej")
+    bot.pop_all()
+    await bot.push(word)
+    assert bot.pop_all() == [said]
+    assert bot.console.ended
+    assert await bot.app.store.scan("session") == []

@@ -62,7 +62,8 @@ def test_graph_is_mermaid_with_every_question(capsys: pytest.CaptureFixture[str]
     assert committed == out, "flows/back_pain.mmd is stale: run `make graph`"
 
 
-def test_the_readme_shows_the_current_diagram() -> None:
+def test_the_architecture_page_shows_the_current_diagram() -> None:
     root = Path(__file__).parents[1]
     diagram = (root / "flows" / "back_pain.mmd").read_text(encoding="utf-8")
-    assert "```mermaid\n" + diagram + "```" in (root / "README.md").read_text(encoding="utf-8")
+    page = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert "```mermaid\n" + diagram + "```" in page

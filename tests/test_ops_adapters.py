@@ -189,7 +189,7 @@ async def test_telegram_webhook_port_serves_healthz_503_while_the_store_is_down(
         status, body = await get(f"http://127.0.0.1:{unused_tcp_port}/healthz")
         assert status == 503
         assert json.loads(body) == {"status": "unavailable", "store": "StoreUnavailable"}
-        assert (await get(f"http://127.0.0.1:{unused_tcp_port}/metrics"))[0] == 200
+        assert (await get(f"http://127.0.0.1:{unused_tcp_port}/metrics"))[0] == 404
     finally:
         await stop(application)
 
@@ -219,7 +219,8 @@ async def test_telegram_gives_a_429_up_past_its_patience_and_counts_it(
 async def test_sigterm_to_backcheck_telegram_mid_reply_delivers_it_and_exits_0(
         stub: BotApiStub, unused_tcp_port: int) -> None:
     env = clean_env(TELEGRAM_BOT_TOKEN=TG_TOKEN, TELEGRAM_API_BASE_URL=stub.base_url)
-    proc = await backcheck(env, "telegram", "--metrics-port", str(unused_tcp_port))
+    proc = await backcheck(env, "telegram", "--host", "127.0.0.1",
+                           "--metrics-port", str(unused_tcp_port))
     base = f"http://127.0.0.1:{unused_tcp_port}"
     signalled = False
     try:
@@ -268,7 +269,7 @@ async def test_slack_http_port_serves_healthz_503_while_the_store_is_down(
 
 
 @pytest.mark.parametrize("flag", ["metrics_port", "port"])
-async def test_slack_socket_mode_serves_health_and_metrics(
+async def test_slack_socket_mode_serves_health_and_metrics_on_the_metrics_port_only(
         slack_stub: SlackStub, unused_tcp_port: int, flag: str) -> None:
     settings = slack_settings(slack_stub, slack_app_token=APP_TOKEN, shutdown_timeout=5)
     ports = {"port": None, "metrics_port": None, flag: unused_tcp_port}
@@ -279,8 +280,11 @@ async def test_slack_socket_mode_serves_health_and_metrics(
                         response_url=slack_stub.response_url())
     await slack_stub.envelope("slash_commands", dict(urllib.parse.parse_qsl(form)))
     await eventually(lambda: bool(slack_stub.called("chat.postMessage")))
-    found = await metrics(base)
-    assert value(found, "backcheck_updates_total", platform="slack") == 1
+    if flag == "metrics_port":
+        found = await metrics(base)
+        assert value(found, "backcheck_updates_total", platform="slack") == 1
+    else:  # --port: /healthz for the orchestrator, no metrics
+        assert (await get(f"{base}/metrics"))[0] == 404
     await sigterm_in_process(task)
     assert await get(f"{base}/healthz") == (0, "")
 

@@ -43,6 +43,7 @@ from bot.compose import build_app
 from bot.config import Settings
 from bot.engine.loader import DEFAULT_FLOW, LOCALES_DIR, load_flow
 from bot.i18n import load_locales
+from bot.ops import metrics_of
 from bot.stores import MemoryStore
 from bot.types import Button, Reply
 
@@ -248,6 +249,8 @@ def test_subcommands_are_read_in_every_language(slack: Slack) -> None:
     assert parse_subcommand("faq", locales) == ("command", "faq")
     assert parse_subcommand("privacy", locales) == ("command", "privacy")
     assert parse_subcommand("what is this", locales) == ("command", "help")
+    for internal in ("followup", "current", "checkin worse"):  # the buttons' and the App's
+        assert parse_subcommand(internal, locales) == ("command", "help")
 
 
 async def test_forget_subcommand_deletes_the_check(slack: Slack) -> None:
@@ -395,16 +398,16 @@ async def test_when_no_dm_can_be_opened_the_person_is_told_privately(slack: Slac
     assert slack.api("chat.postMessage") == []
 
 
-async def test_the_events_port_serves_healthz_and_metrics_counting_a_check(slack: Slack
-                                                                           ) -> None:
+async def test_the_events_port_serves_healthz_and_metrics_count_a_check(slack: Slack
+                                                                        ) -> None:
     base = slack.url.removesuffix(EVENTS_PATH)
     async with slack.http.get(f"{base}/healthz") as resp:  # no signature needed
         assert (resp.status, await resp.json()) == (200, {"status": "ok"})
     await slack.command("")
     await slack.click(ALICE, "yes")  # a red flag: the check is complete
-    async with slack.http.get(f"{base}/metrics") as resp:
-        assert resp.status == 200
-        text = await resp.text()
+    async with slack.http.get(f"{base}/metrics") as resp:  # never on the public port
+        assert resp.status == 404
+    text = metrics_of(slack.bot.app).render().decode()
     assert 'backcheck_checks_completed_total{level="ambulance",platform="slack"} 1.0' in text
     assert 'backcheck_checks_started_total{platform="slack"} 1.0' in text
     assert "backcheck_updates_in_flight 0.0" in text

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import logging
 import os
+import random
 import re
 import signal
 import sys
@@ -19,12 +20,14 @@ import pytest
 from telegram.ext import Application
 from telegram_stub import BotApiStub, Shown, Turn, User, fixture, track
 
+from bot.adapters.telegram.outbox import TelegramOutbox
 from bot.adapters.telegram.render import (
     MAX_DATA,
     callback_data,
     chunks,
     messages,
     parse_callback,
+    shortened,
 )
 from bot.adapters.telegram.serve import build_application, start, stop
 from bot.adapters.telegram.webhook import Webhook
@@ -35,7 +38,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.stores import MemoryStore
 from bot.stores.base import SESSION
-from bot.types import Button, Reply
+from bot.types import Button, Reply, SessionKey
 
 TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 BOT = "backcheck_test_bot"
@@ -474,13 +477,12 @@ async def test_webhook_needs_the_secret_token(launch: Starter, stub: BotApiStub,
         await asyncio.sleep(0.1)
         assert stub.calls[before:] == []
 
-        # The same port serves /healthz and /metrics, no secret needed.
+        # The same port serves /healthz, no secret needed; never /metrics (bot/ops.py).
         base = url.removesuffix("/telegram")
         async with http.get(f"{base}/healthz") as response:
             assert (response.status, await response.json()) == (200, {"status": "ok"})
         async with http.get(f"{base}/metrics") as response:
-            assert response.status == 200
-            assert 'backcheck_updates_total{platform="telegram"} 1.0' in await response.text()
+            assert response.status == 404
 
 
 @pytest.mark.parametrize("body", [b"", b"not json", b"[1, 2]", b'{"message": {}}',
@@ -595,3 +597,59 @@ def test_long_outcomes_are_split_between_sections_and_at_line_breaks() -> None:
     assert [markup is not None for _, markup in sent] == [False] * (len(sent) - 1) + [True]
     assert "".join(chunks("z" * 9000)) == "z" * 9000
 
+
+
+# -- Telegram's unit: UTF-16 code units ---------------------------------------------------
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_every_message_of_a_random_check_fits_telegrams_limit_in_utf16_units(
+        bot: TgApp, stub: BotApiStub, seed: int) -> None:
+    """Random checks in both languages, then the summary and the Q&A: the stand-in Bot API
+    (which refuses a text over 4,096 UTF-16 code units, as Telegram does) takes every one."""
+    rng = random.Random(seed)
+    user = User(stub, 4100 + seed, lang=("en", "sv")[seed % 2])
+    await user.send("/start")
+    await answer_all(user, rng.choice)
+    await choose(user, "summary")
+    await user.send("/faq")
+    sends = stub.calls_of("sendMessage", user.id)
+    assert sends and all(c.status == 200 for c in sends), [c.status for c in sends]
+    assert max(utf16(c.params["text"]) for c in sends) <= 4096
+
+
+async def test_a_result_full_of_emoji_is_packed_in_utf16_units_and_telegram_takes_it(
+        stub: BotApiStub, app: App) -> None:
+    """A result whose sections add up to exactly 4,096 characters, three of them emoji
+    (two UTF-16 units each), reaches the person whole, through python-telegram-bot into
+    the stand-in Bot API that refuses 4,097 units with "message is too long"."""
+    head = "🚑 Call 112 now"
+    body = "🚨 " + "x" * 1000
+    tail_len = 4096 - len(head) - len(body) - 4 - 2
+    sections = (head, body, "🏠 " + "y" * tail_len)
+    assert len("\n\n".join(sections)) == 4096 and utf16("\n\n".join(sections)) == 4099
+    reply = Reply("outcome", "\n\n".join(sections), (Button("command", "faq", "Q&A"),),
+                  token="t.1", sections=sections)
+    application = build_application(app, TOKEN, stub.base_url, max_retries=3)
+    await application.initialize()
+    try:
+        await TelegramOutbox(application.bot).send(SessionKey("telegram", "7", "4200", "4200"),
+                                                   [reply])
+    finally:
+        await application.shutdown()
+    sent = [c.params["text"] for c in stub.calls_of("sendMessage", 4200)]
+    assert [utf16(text) <= 4096 for text in sent] == [True, True]
+    assert "\n\n".join(sent) == reply.text
+
+
+@pytest.mark.parametrize("text", ["🚑" * 3000, "a" + "🚑" * 2048, "x" * 5000, "🏠 kort"])
+def test_an_edited_message_or_a_toast_is_cut_in_utf16_units_never_mid_emoji(text: str) -> None:
+    for limit in (4096, 200):
+        cut = shortened(text, limit)
+        assert utf16(cut) <= limit and text.startswith(cut)
+        assert utf16(cut) >= min(utf16(text), limit - 1)  # as much as fits
+        cut.encode("utf-8")  # a whole character, never half a surrogate pair

@@ -23,11 +23,12 @@ from bot.adapters.web.transport import SessionIds
 from bot.cli import main
 from bot.config import Settings, describe
 from bot.errors import ConfigError
-from bot.ops import bound_port
+from bot.ops import bound_port, metrics_of
 from bot.stores import open_store
 from bot.stores.base import SESSION, Record
 from bot.stores.memory import MemoryStore
 from bot.types import Button, Incoming, Outcome, Reply
+from bot.wellness import stats
 
 KEY = inbound.session_key("s" * 43)
 ALLOWED = "http://127.0.0.1:1"
@@ -269,6 +270,28 @@ async def test_a_whole_check_over_the_api_ends_in_self_care_and_forget_deletes_i
     assert fresh["messages"][0]["progress"][0] == 1 and fresh["messages"][0]["lead"]
 
 
+async def test_the_cookie_slides_with_the_check_so_an_active_person_keeps_it() -> None:
+    """The stored check lives BACKCHECK_SESSION_TTL after its last answer; the cookie is
+    set again with that lifetime on every turn, so it never expires first."""
+    import asyncio
+
+    ttl = 2.0
+    app = make_app(BACKCHECK_SESSION_TTL=str(ttl))
+    runner = await start(WebChat(app, session_ttl=ttl), "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            client = Api(f"http://127.0.0.1:{bound_port(runner)}", http)
+            _, body = await client.get("/api/state")
+            client.last = body["messages"][-1]
+            for expected in (2, 3):  # each answer within the TTL of the one before,
+                await asyncio.sleep(ttl * 0.6)  # together past the first cookie's lifetime
+                status, body = await client.answer()
+                assert status == 200, body
+                assert client.last["progress"][0] == expected
+    finally:
+        await runner.cleanup()
+
+
 async def test_a_reload_and_a_restarted_bot_resume_the_check(tmp_path: Path) -> None:
     store_url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
     ids = SessionIds([b"the same BACKCHECK_SECRET_KEY"])  # what the restarted bot reads again
@@ -416,12 +439,15 @@ async def test_cors_answers_listed_origins_only(served: tuple[WebChat, str]) -> 
             assert resp.status == 403
 
 
-async def test_health_and_metrics_are_served_and_count_web_turns(api: Api) -> None:
+async def test_health_is_served_and_metrics_count_web_turns_but_not_on_this_port(
+        api: Api, served: tuple[WebChat, str]) -> None:
     await api.answer()
     async with api.http.get(api.base + "/healthz") as resp:
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
     async with api.http.get(api.base + "/metrics") as resp:
-        assert 'backcheck_updates_total{platform="web"}' in await resp.text()
+        assert resp.status == 404
+    assert 'backcheck_updates_total{platform="web"}' in metrics_of(served[0].app).render(
+    ).decode()
 
 
 class BrokenSessions(MemoryStore):
@@ -455,16 +481,14 @@ async def test_an_unexpected_error_in_a_turn_is_counted_once_and_answered_in_swe
             client = Api(f"http://127.0.0.1:{bound_port(runner)}", http)
             _, state = await client.get("/api/state", headers=sv)
             client.last = state["messages"][-1]
-            async with http.get(client.base + "/metrics") as resp:
-                before = internal_errors(await resp.text())
+            before = internal_errors(metrics_of(chat.app).render().decode())
             store.broken = True
             option = pick(client.last["id"], {})
             status, body = await client.post({"answer": option, "token": client.last["token"]},
                                              headers=sv)
             assert status == 500
             assert body["message"] == chat.app.text("sv", "errors.unavailable")
-            async with http.get(client.base + "/metrics") as resp:
-                assert internal_errors(await resp.text()) == before + 1
+            assert internal_errors(metrics_of(chat.app).render().decode()) == before + 1
             store.broken = False  # nothing was lost: the same question, then the next
             status, body = await client.post({"answer": option, "token": client.last["token"]})
             assert status == 200 and body["messages"][-1]["progress"][0] == 2
@@ -501,8 +525,7 @@ async def test_the_page_may_be_framed_by_listed_origins_and_nothing_else_by_anyo
                 assert resp.headers["Cache-Control"] == "no-cache"
                 assert resp.headers["X-Content-Type-Options"] == "nosniff"
                 assert resp.headers["Referrer-Policy"] == "no-referrer"
-        for path in ("/api/state", "/api/ui", "/healthz", "/metrics", "/widget.js",
-                     "/nothing-here"):
+        for path in ("/api/state", "/api/ui", "/healthz", "/widget.js", "/nothing-here"):
             async with http.get(base + path) as resp:
                 headers = resp.headers
                 assert headers["Content-Security-Policy"] == httpsafe.HEADERS[
@@ -581,7 +604,46 @@ async def test_after_forget_typed_text_starts_a_check_and_never_answers_question
 
 
 async def test_typed_text_answers_the_question_on_screen(api: Api) -> None:
-    first = api.last["id"]
-    status, body = await api.post({"text": "no"})  # before pressing anything: the open Q1
+    """The page sends the token of the question it shows with what is typed: the text
+    answers that question, and only that one."""
+    first = api.last
+    status, body = await api.post({"text": "no", "token": first["token"]})
     assert status == 200 and body["messages"][-1]["progress"][0] == 2, "Q1 was on screen"
-    assert first != body["messages"][-1]["id"]
+    status, body = await api.post({"text": "no", "token": first["token"]})  # Q1 again
+    assert [m["type"] for m in body["messages"]] == ["notice"]
+    status, body = await api.post({"text": "no"})  # no token (an API client): still the open
+    assert body["messages"][-1]["progress"][0] == 3  # question, which is on its screen
+
+
+async def test_a_visitor_who_only_looks_is_not_stored(served: tuple[WebChat, str]) -> None:
+    """Anonymous requests write nothing: 200 page loads store no session; the first
+    answer (a button, or typed under question 1) is what stores the check."""
+    chat, base = served
+    async with aiohttp.ClientSession() as http:
+        client = Api(base, http)
+        for _ in range(200):  # under the per-address limit of the fixture (300 a minute)
+            status, body = await client.get("/api/state")
+            assert status == 200 and body["messages"][-1]["progress"][0] == 1
+    assert await chat.app.store.scan(SESSION) == []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = Api(base, http)
+        _, body = await client.get("/api/state")
+        client.last = body["messages"][-1]
+        await client.get("/api/state")  # a reload
+        assert await chat.app.store.scan(SESSION) == []
+        first = client.last["id"]
+        status, body = await client.post({"text": "no", "token": client.last["token"]})
+        assert status == 200 and body["messages"][-1]["progress"][0] == 2
+    [(_, record)] = await chat.app.store.scan(SESSION)
+    assert record.data["answers"] == [[first, "no"]]
+
+
+async def test_a_result_counts_once_in_the_totals_however_often_it_is_reached(
+        api: Api, served: tuple[WebChat, str]) -> None:
+    chat = served[0]
+    await api.answer("yes")  # the first warning sign: the result at once
+    for _ in range(5):
+        await api.post({"command": "restart", "token": api.last["token"]})
+        await api.answer("yes")
+    table = await stats.totals(chat.app.store)
+    assert sum(sum(week.values()) for week in table.values()) == 1

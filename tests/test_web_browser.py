@@ -3,7 +3,8 @@ downloaded browser), axe-core for accessibility.
 
 Whole checks to an emergency and to self-care in English and Swedish, on a phone-sized
 screen; the keyboard alone; a reload mid-check; the widget on a page from an allowed
-origin and from one that is not listed. The phone screenshots in docs/ are made here.
+origin and from one that is not listed. The phone screenshots are taken here, into the
+test's own directory; `make pictures` (pytest --pictures docs) writes the ones in docs/.
 Every question is answered by its option id (see `answer_all`), never by position or
 count, so the tests hold while the clinical content changes.
 """
@@ -27,10 +28,12 @@ from bot.adapters.web.settings import WebSettings
 from bot.ops import bound_port
 
 CHROMIUM = os.environ.get("BACKCHECK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 PHONE = {"width": 390, "height": 844}
 EMERGENCY = {"cold_pale_foot": "yes"}  # the first red flag: an ambulance
 TURN = "#log .question, #log .result"
+# The newest question's text has the focus (not an answer button, not the page).
+QUESTION_FOCUSED = """(() => { const qs = document.querySelectorAll('#log .question');
+  return qs.length > 0 && document.activeElement === qs[qs.length - 1]; })()"""
 Target = Page | Frame
 
 
@@ -179,14 +182,14 @@ async def test_an_emergency_check_ends_in_the_ambulance_level(
 
 @pytest.mark.parametrize(("locale", "lang"), [("en-GB", "en"), ("sv-SE", "sv")])
 async def test_a_self_care_check_on_a_phone_with_the_summary_for_the_doctor(
-        site: Site, browser: Browser, locale: str, lang: str) -> None:
+        site: Site, browser: Browser, locale: str, lang: str, pictures: Path) -> None:
     context, page, problems = await new_page(browser, locale=locale)
     await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.bot)
     await page.goto(site.bot + "/")
     await current_question(page)
     if lang == "en":
         await page.evaluate("window.scrollTo(0, 0)")
-        await page.screenshot(path=str(DOCS / "web-question.png"))
+        await page.screenshot(path=str(pictures / "web-question.png"))
     await answer_all(page, stop_after=2)
     wide = await page.evaluate("document.documentElement.scrollWidth")
     assert wide <= PHONE["width"]  # nothing wider than the phone
@@ -196,7 +199,7 @@ async def test_a_self_care_check_on_a_phone_with_the_summary_for_the_doctor(
     if lang == "en":
         await page.locator("#log .result .headline").scroll_into_view_if_needed()
         await page.evaluate("document.querySelector('#log .result').scrollIntoView()")
-        await page.screenshot(path=str(DOCS / "web-result.png"))
+        await page.screenshot(path=str(pictures / "web-result.png"))
     await page.click('#choices button[data-id="summary"]')
     summary = page.locator("#log .summary .summary-text")
     await summary.wait_for()
@@ -274,15 +277,20 @@ async def test_a_check_with_the_keyboard_alone(site: Site, browser: Browser) -> 
     await page.keyboard.press("Enter")
     await next_turn(page, shown)
     assert await current_question(page) != qid
-    # The rest with the answer buttons: focus lands on the first, Tab moves along.
-    await page.keyboard.press("Shift+Tab")
+    # The rest with the answer buttons: after a press the focus is on the new question's
+    # text (Enter there answers nothing); Tab reaches the first answer and moves along.
+    await page.focus("#choices button")
+    pressed = False
     for _ in range(60):
         if await page.locator("#log .result").count():
             break
         qid = await current_question(page)
+        if pressed:
+            assert await page.evaluate(QUESTION_FOCUSED), qid
+            await page.keyboard.press("Tab")
         option = await choose(page, {}, qid)
         ids = await page.eval_on_selector_all("#choices button", "bs => bs.map(b => b.dataset.id)")
-        await page.focus("#choices button")
+        assert await page.evaluate("document.activeElement.dataset.id") == ids[0]
         for _ in range(ids.index(option)):
             await page.keyboard.press("Tab")
         focused = await page.evaluate("document.activeElement.dataset.id")
@@ -291,6 +299,7 @@ async def test_a_check_with_the_keyboard_alone(site: Site, browser: Browser) -> 
         shown = await page.locator(TURN).count()
         await page.keyboard.press("Enter")
         await next_turn(page, shown)
+        pressed = True
     assert await page.locator("#log .result.level-self_care").count() == 1
     assert await page.evaluate("document.activeElement.classList.contains('headline')")
     assert problems == []
@@ -328,25 +337,86 @@ async def test_the_language_switch_asks_the_same_question_in_swedish(
     await context.close()
 
 
-async def test_delete_my_answers_forgets_the_check_and_a_new_one_can_start(
+async def test_delete_my_answers_asks_first_then_clears_everything(
         site: Site, browser: Browser) -> None:
     context, page, problems = await new_page(browser)
     await page.goto(site.bot + "/")
     await answer_all(page, stop_after=2)
     before = {c["name"]: c["value"] for c in await context.cookies()}
-    await page.click('#menu button[data-command="forget"]')
+    asked = await page.locator("#log .msg").count()
+    forget = page.locator('#menu button[data-command="forget"]')
+    # First it asks, inline, with the focus on "No": one tap deletes nothing.
+    await forget.click()
+    confirm = page.get_by_role("alertdialog")
+    await confirm.wait_for()
+    assert "cannot be undone" in await confirm.inner_text()
+    assert await page.evaluate("document.activeElement.id") == "confirm-no"
+    assert await serious_violations(page) == []
+    await page.keyboard.press("Enter")  # No, keep my answers
+    await confirm.wait_for(state="detached")
+    assert await forget.evaluate("b => b === document.activeElement")
+    assert await page.locator("#log .msg").count() == asked
+    assert {c["name"]: c["value"] for c in await context.cookies()} == before
+    # Then yes: the transcript goes, and a new check is the only thing on offer.
+    await forget.click()
+    await confirm.get_by_role("button", name="Yes, delete it all").click()
     start_again = page.locator("#choices button.action")
     await start_again.wait_for()
     assert await start_again.evaluate("b => b === document.activeElement")
+    assert await page.locator("#log .msg").all_inner_texts() == [
+        "Done – I have deleted everything I had stored about you."]
+    visible = [b for b in await page.get_by_role("button").all() if await b.is_visible()]
+    assert [await b.inner_text() for b in visible
+            if not await b.evaluate("b => !!b.closest('#langs')")] == ["Start a new check"]
+    assert not await page.locator("#typed").is_visible()
     assert "backcheck_session" not in {c["name"] for c in await context.cookies()}
+    assert await serious_violations(page) == []
     shown = await page.locator(TURN).count()
     await start_again.click()
     await next_turn(page, shown)
     assert await page.eval_on_selector("#progress", "p => p.value") == 0  # question 1 again
+    assert await page.locator("#menu").is_visible() and await page.locator("#typed").is_visible()
     after = {c["name"]: c["value"] for c in await context.cookies()}
     assert after["backcheck_session"] != before["backcheck_session"]
     assert await page.locator("#log .question").last.get_attribute("data-question") == (
         await current_question(page))
+    assert problems == []
+    await context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "sv-SE"])
+async def test_focus_never_lands_on_yes_of_a_warning_sign_question(
+        site: Site, browser: Browser, locale: str) -> None:
+    """Enter on a focused Yes would answer a warning-sign question unread: the focus goes
+    to the question's text, where Enter does nothing; after an answer, and after a
+    re-prompt, too."""
+    context, page, problems = await new_page(browser, locale=locale, phone=False)
+    await page.goto(site.bot + "/")
+    first = await current_question(page)
+    assert await page.evaluate(QUESTION_FOCUSED)
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Space")
+    assert await page.locator("#log .msg.me").count() == 0  # nothing was answered
+    await answer_all(page, stop_after=1)
+    second = await current_question(page)
+    assert second != first and await page.evaluate(QUESTION_FOCUSED)
+    await page.fill("#text", "my toes")  # no answer: asked again, the focus back in the box
+    shown = await page.locator(TURN).count()
+    await page.press("#text", "Enter")
+    await next_turn(page, shown)
+    assert await page.evaluate("document.activeElement.id") == "text"
+    assert await current_question(page) == second
+    assert problems == []
+    await context.close()
+
+
+async def test_start_again_is_offered_once_under_a_result(site: Site, browser: Browser) -> None:
+    context, page, problems = await new_page(browser)
+    await page.goto(site.bot + "/")
+    await answer_all(page)
+    names = [await b.inner_text() for b in await page.get_by_role("button").all()
+             if await b.is_visible()]
+    assert names.count("Start again") == 1, names
     assert problems == []
     await context.close()
 
@@ -406,7 +476,7 @@ async def test_escape_closes_the_widget_and_focus_returns_to_its_button(
     frame = page.frame_locator("#backcheck-panel iframe")
     await frame.locator("#choices button:not([disabled])").first.wait_for()
     inner = next(f for f in page.frames if f.url.startswith(site.bot + "/?embed=1"))
-    assert await inner.evaluate("document.activeElement.matches('#choices button')")
+    assert await inner.evaluate(QUESTION_FOCUSED)  # the question, never its Yes
     await page.keyboard.press("Escape")  # inside the check
     await panel.wait_for(state="hidden")
     assert await opener.get_attribute("aria-expanded") == "false"

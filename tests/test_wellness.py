@@ -4,6 +4,8 @@ recording outbox; the platform tests drive the same through the stand-in servers
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import defaultdict
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -13,9 +15,10 @@ from bot.app import App
 from bot.errors import ConfigError
 from bot.stores import MemoryStore
 from bot.types import Incoming, Reply, SessionKey
+from bot.wellness import stats
 from bot.wellness.scheduler import Scheduler
 from bot.wellness.settings import WellnessSettings
-from tests.support import make_app, pick
+from tests.support import make_app, pick, shipped
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ENV = {"BACKCHECK_TIPS_CRON": "0 9 * * MON", "BACKCHECK_TIPS_TZ": "Europe/Stockholm",
@@ -158,6 +161,7 @@ async def test_totals_hide_small_counts_and_refuse_non_admins() -> None:
     text = lead[0].text
     assert "2026-W49  ████████████████████ 6" in text
     assert "🚑 Call an ambulance\n  2026-W49  ▏ <5" in text
+    assert "All levels: 2026-W49: hidden" in text  # 7 - 6 would give the ambulance away
     assert "U1" not in text
     other = await app.handle(Incoming(SessionKey("slack", "T1", "D1", "U1"), "command", "stats"))
     assert other[0].text == "Sorry, the totals are only for this workplace's wellness leads."
@@ -166,10 +170,48 @@ async def test_totals_hide_small_counts_and_refuse_non_admins() -> None:
     assert swedish[0].text.startswith("📊 Genomförda ryggkollar")
 
 
+def hidden_cells_worked_out(weeks: Sequence[str], levels: tuple[str, ...],
+                            counts: range, lang: str = "en") -> list[str]:
+    """Render every table of `counts` over these weeks and levels and read them as a
+    wellness lead who knows the rule would: tables that print the same text cannot be told
+    apart. A cell shown as "<5" is worked out when every table printing that text has the
+    same number in it. Returns the texts where that happens (none, when suppression works)."""
+    tr = shipped()[1].translator(lang, "SE")
+    cells = [(w, level) for w in weeks for level in levels]
+    seen: defaultdict[str, list[tuple[int, ...]]] = defaultdict(list)
+    for values in itertools.product(counts, repeat=len(cells)):
+        table: dict[str, dict[str, int]] = {w: {} for w in weeks}
+        for (w, level), n in zip(cells, values, strict=True):
+            table[w][level] = n
+        seen[stats.render(table, tr, levels)].append(values)
+    leaks = []
+    for text, tables in seen.items():
+        for i, _ in enumerate(cells):
+            found = {t[i] for t in tables}
+            if stats.hidden(tables[0][i]) and len(found) == 1:
+                leaks.append(text)
+    return leaks
+
+
+def test_no_hidden_count_can_be_worked_out_from_a_week_of_five_levels() -> None:
+    """Every table of one week, five levels, counts 0-5 (7,776 tables)."""
+    levels = shipped()[0].levels
+    assert len(levels) == 5
+    assert hidden_cells_worked_out(["2026-W49"], levels, range(6)) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_no_hidden_count_can_be_worked_out_across_weeks_and_bars(lang: str) -> None:
+    """Every table of two weeks and two levels, counts 0-7: the bars, scaled to the largest
+    count shown, and the other week's numbers give nothing away either."""
+    levels = shipped()[0].levels[-2:]
+    assert hidden_cells_worked_out(["2026-W48", "2026-W49"], levels, range(8), lang) == []
+
+
 @pytest.mark.parametrize(("name", "value", "words"), [
     ("BACKCHECK_TIPS_CRON", "every monday", "BACKCHECK_TIPS_CRON='every monday'"),
     ("BACKCHECK_TIPS_TZ", "Mars/Olympus", "BACKCHECK_TIPS_TZ='Mars/Olympus'"),
-    ("BACKCHECK_TIPS_TARGETS", "teams:1", "BACKCHECK_TIPS_TARGETS: 'teams:1'"),
+    ("BACKCHECK_TIPS_TARGETS", "discord:1", "BACKCHECK_TIPS_TARGETS: 'discord:1'"),
     ("BACKCHECK_FOLLOWUP_DAYS", "soon", "BACKCHECK_FOLLOWUP_DAYS='soon'"),
 ])
 def test_wellness_settings_errors_name_the_variable(name: str, value: str, words: str) -> None:

@@ -194,7 +194,8 @@ def cli_env(tg_stub: BotApiStub, slack_stub: SlackStub, store: str, **extra: str
             ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BACKCHECK_", "SLACK_", "TELEGRAM_"))}
-    return {**env, **ENV, "BACKCHECK_STORE": store, "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+    return {**env, **ENV, "BACKCHECK_ENV_FILE": os.devnull, "BACKCHECK_STORE": store,
+            "TELEGRAM_BOT_TOKEN": TG_TOKEN,
             "BACKCHECK_SECRET_KEY": SECRET_KEY,
             "TELEGRAM_API_BASE_URL": tg_stub.base_url, "SLACK_BOT_TOKEN": SLACK_TOKEN,
             "SLACK_API_URL": slack_stub.api_url, **extra}
@@ -497,7 +498,7 @@ async def test_telegram_stats_for_a_lead_hides_small_counts_and_refuses_others(
     assert text.startswith("📊 Completed back checks – anonymous totals per week")
     assert "2026-W49  ████████████████████ 6" in text
     assert "Appointment within 1–2 weeks\n  2026-W49  ▏ <5" in text
-    assert "All levels: 2026-W49: 8" in text
+    assert "All levels: 2026-W49: hidden" in text and ": 8" not in text  # 8 - 6 = 2
     assert (await User(tg_stub, 1103).send("/stats")).sent() == [
         "Sorry, the totals are only for this workplace's wellness leads."]
     lead_in_group = User(tg_stub, LEAD_TG, chat={"id": GROUP, "title": "Office",
@@ -539,3 +540,51 @@ async def test_backcheck_stats_prints_the_totals_from_the_store(
     assert "▏ <5" in out and "U0" not in out
     code, out, _ = await backcheck(env, "stats", "--lang", "sv")
     assert out.startswith("📊 Genomförda ryggkollar")
+
+
+# -- whoami: the ids operators need, from the bot itself -----------------------------------
+
+TG_BOT_ID = TG_TOKEN.partition(":")[0]
+
+
+async def test_telegram_whoami_gives_a_person_their_ids_and_an_admin_the_groups(
+        app: App, telegram: TgApp, tg_stub: BotApiStub) -> None:
+    [mine] = (await User(tg_stub, 1103).send("/whoami")).sent()
+    assert "You, for BACKCHECK_ADMINS: telegram:1103" in mine
+    assert f"for backcheck forget --user: telegram:{TG_BOT_ID}:1103" in mine
+    assert "You are not an admin" in mine and "This chat" not in mine
+    # In a group only an admin is answered there (everyone sees it); the rest are not.
+    someone = User(tg_stub, 1103, chat={"id": GROUP, "title": "Office", "type": "supergroup"})
+    assert (await someone.send(f"/whoami@{BOT}")).sent() == [app.text("en", "shared.redirect")]
+    lead = User(tg_stub, LEAD_TG, chat={"id": GROUP, "title": "Office", "type": "supergroup"})
+    [theirs] = (await lead.send(f"/whoami@{BOT}")).sent()
+    assert f"This chat, for BACKCHECK_TIPS_TARGETS: telegram:{GROUP}" in theirs
+    assert f"You, for BACKCHECK_ADMINS: telegram:{LEAD_TG}" in theirs
+    assert "You are an admin" in theirs
+
+
+async def test_slack_whoami_is_ephemeral_with_the_team_id_and_for_an_admin_the_channel(
+        app: App, slack: Slack, slack_stub: SlackStub) -> None:
+    await slack.command("whoami", user=ALICE)
+    [mine] = slack_stub.responses
+    assert mine["response_type"] == "ephemeral"
+    text = html.unescape(mine["text"])
+    assert f"You, for BACKCHECK_ADMINS: slack:{ALICE}" in text
+    assert f"for backcheck forget --user: slack:{TEAM}:{ALICE}" in text
+    assert "This chat" not in text
+    await slack.command("vem är jag", user=LEAD_SLACK)  # Swedish words work too
+    theirs = slack_stub.responses[1]
+    assert theirs["response_type"] == "ephemeral"
+    assert "This chat, for BACKCHECK_TIPS_TARGETS: slack:C" in html.unescape(theirs["text"])
+    assert slack_stub.called("chat.postMessage") == [], "nothing in any channel"
+    assert slack_stub.called("conversations.open") == []
+
+
+def test_the_forget_form_whoami_shows_names_that_very_person() -> None:
+    from bot import dsr
+
+    settings = Settings.from_env({"BACKCHECK_STORE": "memory://"})
+    for key in (SessionKey("telegram", TG_BOT_ID, "-100", "1103"),
+                SessionKey("slack", TEAM, "C0", ALICE),
+                SessionKey("console", "local", "terminal", "user-ada")):
+        assert dsr.person_of(dsr.user_spec(key), settings) == key.person()

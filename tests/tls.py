@@ -30,8 +30,10 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
-def make_certs(directory: Path, ca_name: str = "backcheck test CA") -> Certs:
-    """A CA certificate and a server certificate (with its key) signed by it, valid a day."""
+def make_certs(directory: Path, ca_name: str = "backcheck test CA",
+               hosts: tuple[str, ...] = ()) -> Certs:
+    """A CA certificate and a server certificate (with its key) signed by it, valid a day,
+    for 127.0.0.1, localhost and `hosts`."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name(ca_name)).issuer_name(_name(ca_name))
@@ -46,6 +48,7 @@ def make_certs(directory: Path, ca_name: str = "backcheck test CA") -> Certs:
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     san = x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                       *(x509.DNSName(h) for h in hosts),
                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     cert = (x509.CertificateBuilder().subject_name(_name("localhost"))
             .issuer_name(ca.subject).public_key(key.public_key())

@@ -283,9 +283,19 @@ def _graph(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `backcheck lint` and `backcheck graph`."""
-    p = sub.add_parser("lint", help="validate a flow and prove its safety invariants")
-    p.add_argument("flow", nargs="?", default=str(DEFAULT_FLOW))
+    p = sub.add_parser(
+        "lint", help="validate a flow and prove its safety invariants",
+        description="Validate a flow file and prove its safety invariants over every path "
+                    "through it (red flags first, the level never goes down, at most "
+                    "max_questions questions...). Exit code 1 and the shortest "
+                    "counterexample when one does not hold.")
+    p.add_argument("flow", nargs="?", default=str(DEFAULT_FLOW),
+                   help="the flow YAML file (default: the shipped flows/back_pain.yaml)")
     p.set_defaults(handler=_lint)
-    g = sub.add_parser("graph", help="print a flow as a Mermaid diagram")
-    g.add_argument("flow", nargs="?", default=str(DEFAULT_FLOW))
+    g = sub.add_parser(
+        "graph", help="print a flow as a Mermaid diagram",
+        description="Print a flow as a Mermaid flowchart on stdout, red flags marked "
+                    "(make graph writes flows/back_pain.mmd).")
+    g.add_argument("flow", nargs="?", default=str(DEFAULT_FLOW),
+                   help="the flow YAML file (default: the shipped flows/back_pain.yaml)")
     g.set_defaults(handler=_graph)

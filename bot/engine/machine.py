@@ -33,6 +33,7 @@ class State:
     done: bool = False
     day: str = ""
     said: tuple[str, ...] = ()  # the ids of the last typed messages applied (SAID of them)
+    counted: bool = False  # its result is in the weekly totals (once per conversation)
 
     @property
     def token(self) -> str:
@@ -46,7 +47,7 @@ class State:
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "answers": [list(a) for a in self.answers], "lang": self.lang,
                 "nonce": self.nonce, "turn": self.turn, "done": self.done, "day": self.day,
-                "said": list(self.said)}
+                "said": list(self.said), "counted": self.counted}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], flow: Flow) -> State:
@@ -55,7 +56,8 @@ class State:
             answers = tuple((str(q), str(a)) for q, a in data["answers"])
             state = cls(str(data["node"]), answers, str(data["lang"]), str(data["nonce"]),
                         int(data["turn"]), bool(data["done"]), str(data.get("day", "")),
-                        tuple(str(m) for m in data.get("said", ())))
+                        tuple(str(m) for m in data.get("said", ())),
+                        bool(data.get("counted", False)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"stored session is malformed: {type(exc).__name__}") from None
         if state.node not in flow.nodes or any(
@@ -89,6 +91,8 @@ def _step(flow: Flow, state: State, event: Incoming, locales: Locales, region: s
         name, _, arg = event.value.strip().partition(" ")
         return _command(flow, state, name, arg.strip(), event.token, locales, region,
                         followup_days)
+    if event.token is not None and event.token != state.token:
+        return state, [Reply("stale", tr.t("stale"))]  # typed under a question since answered
     return _typed(flow, state, event.value, locales, tr, followup_days)
 
 
@@ -232,7 +236,11 @@ def _labels(locales: Locales, label: str) -> frozenset[str]:
 
 
 def match_answer(text: str, node: Node, locales: Locales) -> str | None:
-    """The option a typed answer means: yes/ja, no/nej, the number, the label or the id."""
+    """The option a typed answer means: yes/ja, no/nej, the number, the label or the id,
+    in any case, spacing, dash or apostrophe ("1-6 veckor" for "1–6 veckor"); or a part
+    of one label in whole words: its first words ("1 to 6"), or its last two or more
+    ("ungefär likadana" for "De är ungefär likadana"; one last word such as "sure" is
+    too little to go on). Never a guess: words that fit two options are no answer."""
     said = normalize(text)
     if not said:
         return None
@@ -243,4 +251,14 @@ def match_answer(text: str, node: Node, locales: Locales) -> str | None:
         if (said == option.id or said in _labels(locales, option.label)
                 or said in words(locales, f"words.{option.id}")):
             return option.id
-    return None
+    fits = {option.id for option in node.options
+            if any(_part_of(said, label) for label in _labels(locales, option.label))}
+    return fits.pop() if len(fits) == 1 else None
+
+
+def _part_of(said: str, label: str) -> bool:
+    """Whether `said` is the first whole words of `label`, or its last two or more; a
+    hyphen parts words too ("6 veckor" is the end of "1-6 veckor" as well)."""
+    mine, theirs = said.replace("-", " ").split(), label.replace("-", " ").split()
+    return (mine == theirs[:len(mine)]
+            or (len(mine) > 1 and mine == theirs[len(theirs) - len(mine):]))

@@ -57,7 +57,8 @@ class Store(Protocol):
         ...
 
     async def forget(self, person: str) -> int:
-        """Delete every record that names this person, in every namespace; return how many."""
+        """Delete every record that names this person, in every namespace, also from the
+        store's files (see `compact`); return how many."""
         ...
 
     async def scan(self, ns: str) -> list[tuple[str, Record]]:
@@ -66,6 +67,13 @@ class Store(Protocol):
 
     async def incr(self, ns: str, key: str, amount: int = 1) -> int:
         """Add to a counter that names no person; return the new value."""
+        ...
+
+    async def compact(self) -> bool:
+        """Make deleted records unrecoverable from the store's files (SQLite's write-ahead
+        log, Redis's append-only file), as `forget` does by itself; `keys rotate` calls it
+        so that no copy under the retired key stays on disk. False (and a logged warning)
+        when the store could not do it now."""
         ...
 
     async def ping(self) -> None:

@@ -72,6 +72,9 @@ class MemoryStore:
         self._rows[(ns, key)] = ({"n": value}, (0 if row is None else row[1]) + 1, None, None)
         return value
 
+    async def compact(self) -> bool:
+        return True  # nothing on disk
+
     async def ping(self) -> None:
         return None
 

@@ -12,10 +12,18 @@ Redis server or a primary with replicas, not Redis Cluster.
 
 Connection failures and timeouts (2 s) raise StoreUnavailable; the client reconnects on
 the next call, so the store recovers by itself when Redis is back.
+
+What is deleted leaves the disk: Redis's append-only file keeps every write it was ever
+sent until it is rewritten, so `forget` (and `compact`, which `keys rotate` calls) asks
+Redis to rewrite it (BGREWRITEAOF) and waits until a rewrite that began after the
+deletion has finished; likewise a new snapshot (BGSAVE) when Redis keeps RDB snapshots.
+Forgets that come while a rewrite runs share the next one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import ssl
 from collections.abc import AsyncIterator
@@ -34,8 +42,12 @@ from bot.config import mask_url
 from bot.errors import ConfigError, StoreError, StoreUnavailable, VersionConflict
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode
+from bot.stores.redis_files import rewrite_files
+
+log = logging.getLogger("backcheck.stores")
 
 TIMEOUT = 2.0  # seconds to connect, to wait for a free connection, and for any reply
+COMPACT_TIMEOUT = 60.0  # seconds to wait for Redis to rewrite its files after a deletion
 # Connections per process: as many as updates python-telegram-bot handles at once (256),
 # so a burst never queues for a connection. Past that, a call waits (up to TIMEOUT) for a
 # free one. redis-py's default pool instead fails at once past 100 ("Too many
@@ -71,10 +83,13 @@ local function reindex(key, old, new, ttl, prefix)
 end
 """
 
+# Every script declares itself (`#!lua`, Redis 7): a write is refused with OOM when Redis
+# is over maxmemory (compose runs it with noeviction), and the person gets the kind "can't
+# reach my memory" reply; deleting (delete, drop, forget) is allowed then (allow-oom).
 # KEYS: record. ARGV: expected version, data, ttl ms or '', person or '', index prefix.
 # Returns {1, new version} or {0, found version}. A record whose version is unreadable
 # counts as expired (version 0), as CorruptRecord promises, so it can never wedge a key.
-PUT = LUA_HELPERS + """
+PUT = "#!lua\n" + LUA_HELPERS + """
 local key = KEYS[1]
 local current, owner = head(key)
 current = current or 0
@@ -92,7 +107,7 @@ return {1, current + 1}
 """
 
 # KEYS: record. ARGV: amount, index prefix. Returns {new count, 1 or 0 if it was unreadable}.
-INCR = LUA_HELPERS + """
+INCR = "#!lua\n" + LUA_HELPERS + """
 local key = KEYS[1]
 local version, owner = head(key)
 local count, readable = 0, 1
@@ -115,7 +130,7 @@ return {count, readable}
 """
 
 # KEYS: record. ARGV: index prefix. Returns how many keys were deleted (0 or 1).
-DELETE = LUA_HELPERS + """
+DELETE = "#!lua flags=allow-oom\n" + LUA_HELPERS + """
 local _, owner = head(KEYS[1])
 reindex(KEYS[1], owner, '', '', ARGV[1])
 return redis.call('DEL', KEYS[1])
@@ -123,7 +138,7 @@ return redis.call('DEL', KEYS[1])
 
 # KEYS: record. ARGV: version and data as read, index prefix. Deletes an unreadable record
 # unless someone has replaced it since it was read.
-DROP = LUA_HELPERS + """
+DROP = "#!lua flags=allow-oom\n" + LUA_HELPERS + """
 local key = KEYS[1]
 if redis.call('TYPE', key).ok == 'hash' then
   local f = redis.call('HMGET', key, 'v', 'd', 'p')
@@ -134,7 +149,7 @@ return redis.call('DEL', key)
 """
 
 # KEYS: the person's index. ARGV: person. Deletes the records still naming the person.
-FORGET = """
+FORGET = """#!lua flags=allow-oom
 local n = 0
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local kind = redis.call('TYPE', key).ok
@@ -233,6 +248,9 @@ class RedisStore:
         self._delete = self._client.register_script(DELETE)
         self._drop = self._client.register_script(DROP)
         self._forget = self._client.register_script(FORGET)
+        self._compacting = asyncio.Lock()
+        self._deletions = 0  # deletions made by this process that must leave the disk ...
+        self._compacted = 0  # ... and how many of them a finished rewrite has covered
 
     def _key(self, ns: str, key: str) -> str:
         return f"{self._prefix}:{_ns_part(ns)}:{key}"
@@ -290,7 +308,30 @@ class RedisStore:
     async def forget(self, person: str) -> int:
         async with _translated():
             n = await self._forget(keys=[self._index_prefix + person], args=[person])
+        if n:
+            await self.compact()
         return int(n)
+
+    async def compact(self) -> bool:
+        """Rewrite Redis's files so that no deleted record stays in them (see the module
+        docstring). Failure is logged, not raised: the records are deleted either way,
+        and a Redis that refuses BGREWRITEAOF (a managed service) rewrites on its own."""
+        self._deletions += 1
+        wanted = self._deletions
+        async with self._compacting:
+            if self._compacted >= wanted:
+                return True  # a rewrite that began after our deletion has finished
+            done = self._deletions
+            try:
+                async with _translated(), asyncio.timeout(COMPACT_TIMEOUT):
+                    await rewrite_files(self._client)
+            except (StoreError, TimeoutError) as exc:
+                log.warning("redis store: could not rewrite Redis's files after a deletion "
+                            "(%s); deleted records stay in them until Redis next rewrites "
+                            "them", type(exc).__name__)
+                return False
+            self._compacted = done
+            return True
 
     async def scan(self, ns: str) -> list[tuple[str, Record]]:
         """Every live record in the namespace, found with SCAN (never KEYS, which blocks)."""

@@ -16,6 +16,13 @@ name no person and stay as they are, so Redis can still add to them atomically.
 
 A record written under an older key's pseudonym (before a rotation) is found all the
 same and moved under the current one on first read; `rotate` moves all of them at once.
+
+A wrong key finds nobody (the pseudonyms differ), so it would start everyone afresh in
+silence. One record tells: the key check, sealed under the current key at a fixed name.
+When no configured key opens it, the first use logs an error naming the likely cause
+(BACKCHECK_SECRET_KEY changed), `ping` (/healthz) raises WrongKey, and `rotate` refuses
+to touch anything. A store from before the key check gets one on first use, unless none
+of its records opens: that is a wrong key too.
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
-from bot.errors import CorruptRecord, VersionConflict
+from bot.errors import CorruptRecord, VersionConflict, WrongKey
 from bot.keys import Keyring, Unsealable
 from bot.stores.base import FOLLOWUP, ONCE, PREFS, SESSION, STATS, TIPS, Record, Store
 
@@ -34,6 +42,10 @@ log = logging.getLogger("backcheck.stores")
 PLAIN = frozenset({STATS})  # anonymous counters: no person, no answers
 PERSONAL = (SESSION, PREFS, FOLLOWUP)  # the namespaces that hold a person's data
 SEALED = (*PERSONAL, ONCE, TIPS)  # every sealed namespace, for `rotate`
+KEYCHECK, CANARY = "keycheck", "canary"  # the key check's namespace and (fixed) name
+WRONG_KEY = ("BACKCHECK_SECRET_KEY does not open the records in this store: none of its {n} "
+             "key(s) sealed them. Was the key changed? Put the key they were sealed with back "
+             "in BACKCHECK_SECRET_KEY (after a new one, then run `backcheck keys rotate`).")
 
 
 class SealedStore:
@@ -42,12 +54,15 @@ class SealedStore:
     def __init__(self, inner: Store, keyring: Keyring,
                  clock: Callable[[], float] = time.time) -> None:
         self.inner, self.keyring, self._clock = inner, keyring, clock
+        self._checked = False  # the key check has run once (on first use)
+        self._warned = False  # a wrong key has been logged
 
     # -- the Store protocol -------------------------------------------------------------
 
     async def get(self, ns: str, key: str) -> Record | None:
         if ns in PLAIN:
             return await self.inner.get(ns, key)
+        await self._first_use()
         names = self.keyring.pseudonyms(key)
         for i, name in enumerate(names):
             rec = await self.inner.get(ns, name)
@@ -91,8 +106,14 @@ class SealedStore:
     async def incr(self, ns: str, key: str, amount: int = 1) -> int:
         return await self.inner.incr(ns, key, amount)
 
+    async def compact(self) -> bool:
+        return await self.inner.compact()
+
     async def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers, WrongKey when no configured
+        key opens what it holds."""
         await self.inner.ping()
+        await self.check_key()
 
     async def close(self) -> None:
         await self.inner.close()
@@ -111,7 +132,10 @@ class SealedStore:
     async def rotate(self) -> dict[str, int]:
         """Re-encrypt every record under the first key and name it by the first key's
         pseudonym; delete records that were never sealed (written before encryption).
-        Returns counts: rotated, unreadable (left alone), plain (deleted)."""
+        Returns counts: rotated, unreadable (left alone), plain (deleted). Raises WrongKey,
+        having changed nothing, when no configured key opens the store's records. Then
+        makes the retired copies leave the store's files (`compact`)."""
+        canary = await self.check_key(quiet=True)  # the caller says it: nothing changed
         counts = {"rotated": 0, "unreadable": 0, "plain": 0}
         for ns in SEALED:
             for name, rec in await self.inner.scan(ns):
@@ -126,7 +150,70 @@ class SealedStore:
                     continue
                 if await self._rewrite(ns, name, rec, env):
                     counts["rotated"] += 1
+        await self._seal_canary(canary)
+        await self.inner.compact()
         return counts
+
+    # -- the key check -------------------------------------------------------------------
+
+    async def check_key(self, *, quiet: bool = False) -> int:
+        """Raise WrongKey (logged once, unless `quiet`) unless a configured key opens this
+        store's key check; write one, under the first key, when there is none and no record
+        says the key is wrong. Returns the key check's version."""
+        try:
+            rec = await self.inner.get(KEYCHECK, CANARY)
+        except CorruptRecord:
+            rec = None  # not even JSON: deleted, and made again below
+        if rec is None:
+            if await self._sealed_by_another_key():
+                raise self._wrong_key(quiet)
+            return await self._seal_canary(0)
+        try:
+            self._open(KEYCHECK, rec)
+        except Unsealable:
+            raise self._wrong_key(quiet) from None
+        self._warned = False
+        return rec.version
+
+    async def _first_use(self) -> None:
+        """Run the key check once, before the first read: a wrong key is logged, and the
+        person starts afresh (as a new person would), while /healthz reports it."""
+        if self._checked:
+            return
+        self._checked = True
+        with suppress(WrongKey):  # logged; the person starts afresh
+            await self.check_key()
+
+    async def _sealed_by_another_key(self) -> bool:
+        """Whether the store holds sealed records about people and not one of them opens."""
+        found = opened = 0
+        for ns in PERSONAL:
+            for _, rec in await self.inner.scan(ns):
+                if "s" in rec.data:
+                    found += 1
+                    try:
+                        self._open(ns, rec)
+                        opened += 1
+                    except Unsealable:
+                        pass
+        return found > 0 and opened == 0
+
+    async def _seal_canary(self, version: int) -> int:
+        """Write the key check under the first key (over `version`; 0: a new one)."""
+        env: dict[str, Any] = {"n": KEYCHECK, "k": CANARY, "p": None, "d": {}, "x": None}
+        try:
+            return await self.inner.put(KEYCHECK, CANARY, {"s": self.keyring.seal(env)},
+                                        version=version)
+        except VersionConflict:  # another process wrote it first: theirs will do
+            return version
+
+    def _wrong_key(self, quiet: bool) -> WrongKey:
+        message = WRONG_KEY.format(n=self.keyring.count)
+        if not (self._warned or quiet):
+            self._warned = True
+            log.error("sealed store: %s Until then everyone starts their check afresh.",
+                      message)
+        return WrongKey(message)
 
     # -- inside ------------------------------------------------------------------------
 

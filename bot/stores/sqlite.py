@@ -7,6 +7,14 @@ before reading the version, so the check and the write are atomic even when seve
 processes share the file. When the file cannot be opened or written the store raises
 StoreUnavailable and drops its connection; the next call opens the file again, so the
 store recovers by itself once the file is usable.
+
+What is deleted leaves the disk: `secure_delete` zeroes freed content in the file, and
+`forget` (and `compact`, which `keys rotate` calls) checkpoints the write-ahead log and
+truncates it, so neither the -wal file nor free pages keep a forgotten person's record.
+
+A damaged file is reported, not served: `PRAGMA quick_check` runs when the file is opened
+and on every `ping` (/healthz), and SQLite's "malformed" errors at any other time raise
+StoreCorrupt, logged once (naming the file) until the file is healthy again.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.errors import StoreUnavailable, VersionConflict
+from bot.errors import StoreCorrupt, StoreUnavailable, VersionConflict
 from bot.stores.base import Record
 from bot.stores.codec import decode, dropped, encode, log
 
@@ -46,6 +54,8 @@ LIVE = "(expires_at IS NULL OR expires_at > ?)"
 SELECT_LIVE = f"SELECT data, version FROM records WHERE ns = ? AND key = ? AND {LIVE}"
 # Deletes an unreadable row only if nobody has replaced it since it was read.
 DELETE_SEEN = "DELETE FROM records WHERE ns = ? AND key = ? AND version IS ? AND data IS ?"
+# SQLite's primary result codes for a damaged file and for a file that is no database.
+DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 @contextmanager
@@ -60,6 +70,14 @@ def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _damaged(exc: BaseException) -> bool:
+    """Whether an SQLite error says the file is damaged or is not a database at all."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in DAMAGED:
+        return True
+    return isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc)
 
 
 def _count(data: dict[str, Any] | None) -> int | None:
@@ -97,6 +115,7 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
         self._writes = 0
+        self._damaged = False  # reported in the log already
 
     # -- the Store protocol -------------------------------------------------------------
 
@@ -129,12 +148,17 @@ class SqliteStore:
     async def incr(self, ns: str, key: str, amount: int = 1) -> int:
         return await self._run(lambda conn: self._incr(conn, ns, key, amount))
 
+    async def compact(self) -> bool:
+        return await self._run(self._checkpoint)
+
     async def ping(self) -> None:
-        """Raise StoreUnavailable unless the file can be opened and its write lock taken."""
+        """Raise StoreUnavailable unless the file can be opened and its write lock taken,
+        StoreCorrupt when it is damaged."""
 
         def check(conn: sqlite3.Connection) -> None:
             with _write_transaction(conn):
                 conn.execute("SELECT 1 FROM records LIMIT 1").fetchall()
+            self._check_file()
 
         await self._run(check)
 
@@ -161,15 +185,50 @@ class SqliteStore:
         return await loop.run_in_executor(self._executor, self._call, fn)
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Translate every SQLite or file-system failure into StoreUnavailable, and forget
-        the connection so that the next call opens the file afresh."""
+        """Translate every SQLite or file-system failure into StoreUnavailable (StoreCorrupt
+        for a damaged file), and forget the connection so that the next call opens the
+        file afresh."""
         try:
             return fn(self._connection())
+        except StoreCorrupt:
+            self._drop()
+            raise
         except (sqlite3.Error, OSError) as exc:
             self._drop()
+            if _damaged(exc):
+                raise self._corrupt(str(exc)) from exc
             raise StoreUnavailable(
                 f"sqlite store {self.path!r}: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _corrupt(self, detail: str) -> StoreCorrupt:
+        """The error for a damaged file, logged once (with what an operator can do) until
+        the file opens healthy again."""
+        if not self._damaged:
+            self._damaged = True
+            log.error("sqlite store: the file %s is corrupt (%s). People are told the check "
+                      "cannot be reached. Stop the bots, restore the file from a backup (or "
+                      "move it aside to start empty), then start them again.",
+                      self.path, detail)
+        return StoreCorrupt(f"sqlite store {self.path!r} is corrupt: {detail}")
+
+    def _check_file(self) -> None:
+        """`_quick_check` through a connection of its own, which reads the file as it is on
+        disk now (the store's connection may answer from pages it cached before)."""
+        if self.path == ":memory:":
+            return
+        fresh = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            self._quick_check(fresh)
+        finally:
+            fresh.close()
+
+    def _quick_check(self, conn: sqlite3.Connection) -> None:
+        """Raise StoreCorrupt unless SQLite's quick integrity check finds the file sound."""
+        problems = [str(row[0]) for row in conn.execute("PRAGMA quick_check(3)").fetchall()]
+        if problems != ["ok"]:
+            raise self._corrupt("PRAGMA quick_check: " + "; ".join(problems))
+        self._damaged = False
 
     def _connection(self) -> sqlite3.Connection:
         """The open connection, reopened when the file at `path` is not the one we hold
@@ -203,6 +262,8 @@ class SqliteStore:
         try:
             self._wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA secure_delete=ON")  # freed content is zeroed, not left
+            self._quick_check(conn)
             conn.executescript(SCHEMA)
         except BaseException:
             conn.close()
@@ -287,8 +348,20 @@ class SqliteStore:
         with _write_transaction(conn):
             live = conn.execute(f"DELETE FROM records WHERE person = ? AND {LIVE}",
                                 (person, self._clock())).rowcount
-            conn.execute("DELETE FROM records WHERE person = ?", (person,))
+            gone = conn.execute("DELETE FROM records WHERE person = ?", (person,)).rowcount
+        if live or gone:
+            self._checkpoint(conn)
         return int(live)
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> bool:
+        """Copy the write-ahead log into the file and truncate it to nothing, so the
+        deleted records' old pages are gone from the -wal file too. Waits (up to the
+        store's timeout) for other connections' reads; False when one still holds on."""
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("sqlite store: the write-ahead log of %s is in use and was not "
+                        "truncated; deleted records leave it at the next checkpoint", self.path)
+        return not busy
 
     def _scan(self, conn: sqlite3.Connection, ns: str) -> list[tuple[str, Record]]:
         sql = f"SELECT key, data, version FROM records WHERE ns = ? AND {LIVE} ORDER BY key"

@@ -25,6 +25,6 @@ PLATFORM = Platform(
     name="console",
     person_of=person_of,
     person_example="console:<login name>",
-    capabilities=Capabilities(),
+    capabilities=Capabilities(wording="terminal"),
     cli="bot.adapters.console.serve",
 )

@@ -5,7 +5,7 @@ Every request is acknowledged first and worked on afterwards, so Slack always ge
 answer within 3 seconds. The check always lives in the direct message (DM) with the
 person: `/backcheck` in a channel only answers, ephemerally, that a DM has been sent.
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`, with GET
-/healthz and GET /metrics on the same server; `backcheck slack` itself (both modes,
+/healthz on the same server; `backcheck slack` itself (both modes,
 graceful shutdown) is serve.py, the Web API client transport.py.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import inbound
@@ -40,8 +41,10 @@ Work = Callable[[Body, AsyncRespond], Coroutine[Any, Any, None]]
 class SlackBot:
     """Binds one `App` to one Bolt `AsyncApp`: listeners in, Web API calls out."""
 
-    def __init__(self, app: App, bolt: AsyncApp) -> None:
+    def __init__(self, app: App, bolt: AsyncApp,
+                 verifier: SignatureVerifier | None = None) -> None:
         self.app, self.bolt = app, bolt
+        self.verifier = verifier  # HTTP mode: checks requests before Bolt sees them (gate.py)
         self.client: AsyncWebClient = bolt.client
         self._locales: TTLCache[str] = TTLCache(ttl=600)
         self._dms: TTLCache[str] = TTLCache(ttl=3600)
@@ -73,7 +76,10 @@ class SlackBot:
 
         async def listener(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
             await ack()
-            user = body.get("user_id") or body.get("user", {}).get("id")
+            user = body.get("user_id") or part(body, "user").get("id")
+            if not user:  # nobody to answer (Slack always says who)
+                log.info("slack request without a user ignored")
+                return
             self._spawn(work(body, respond), who(team_of(body), str(user)))
 
         return listener

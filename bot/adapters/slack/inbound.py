@@ -38,10 +38,11 @@ def part(body: Body, name: str) -> Body:
 
 def subcommand(text: str, locales: Locales) -> tuple[IncomingKind, str]:
     """What `/backcheck <text>` asks for, in any language ("help", "lang sv", "glöm mig"):
-    nothing starts a check; words that are no command get the help text."""
+    nothing starts a check; words that are no command a person may give (`followup`) get
+    the help text."""
     if not text.strip():
         return "start", ""
-    command = commands.parse_text(text, locales) or commands.parse_value(text)
+    command = commands.parse_text(text, locales) or commands.given(text)
     if command is None:
         return "command", "help"
     if command.name == "start":

@@ -1,15 +1,14 @@
 """`backcheck slack`: run the Slack bot until SIGTERM or SIGINT.
 
 - HTTP mode (SLACK_APP_TOKEN unset): Slack posts to `POST /slack/events` on `--port`
-  (default 3000); GET /healthz and GET /metrics are served on the same port.
-- Socket Mode (SLACK_APP_TOKEN set): no public URL; /healthz and /metrics on
-  `--metrics-port`, or else on `--port` if given, so one command (`slack --port 3000`)
-  serves its health checks in either mode.
+  (default 3000); GET /healthz is served on the same port.
+- Socket Mode (SLACK_APP_TOKEN set): no public URL; GET /healthz on `--port` if given.
 
-`--metrics-port` also works in HTTP mode, as a second port. On SIGTERM / SIGINT the bot
-stops taking requests (Socket Mode disconnects; HTTP answers 503, /healthz says
-"stopping"), finishes the requests already acknowledged (their replies sent), closes the
-store and exits 0 (bot/lifecycle.py).
+/metrics only on its own listener (BACKCHECK_METRICS_PORT, or `--metrics-port`; see
+bot/ops.py), never on `--port`. On SIGTERM / SIGINT the bot stops taking requests (Socket
+Mode disconnects; HTTP answers 503, /healthz says "stopping"), finishes the requests
+already acknowledged (their replies sent), closes the store and exits 0
+(bot/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -24,8 +23,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot import httpsafe
+from bot.adapters.slack import gate
 from bot.adapters.slack.bot import SlackBot
 from bot.adapters.slack.outbox import scheduler
 from bot.adapters.slack.transport import LOGGER, quiet_logger, web_client
@@ -34,7 +35,7 @@ from bot.compose import build_app
 from bot.config import Settings, port
 from bot.errors import ConfigError
 from bot.lifecycle import run_until_signal, shutdown
-from bot.ops import add_ops_routes, start_ops_server
+from bot.ops import add_ops_routes, metrics_listener_port, start_metrics, start_ops_server
 from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.slack")
@@ -47,22 +48,33 @@ def create(app: App, settings: Settings) -> SlackBot:
     """A Bolt AsyncApp talking to SLACK_API_URL, with backcheck's listeners registered."""
     # Bolt configures the logger named after the app like the one it is given: name it
     # after that one, or it would set the level of every `backcheck` logger to WARNING.
-    bolt = AsyncApp(client=web_client(settings),
-                    signing_secret=settings.get("slack_signing_secret"),
+    secret = settings.get("slack_signing_secret")
+    bolt = AsyncApp(client=web_client(settings), signing_secret=secret,
                     logger=quiet_logger(), name=LOGGER)
-    return SlackBot(app, bolt)
+    return SlackBot(app, bolt, SignatureVerifier(secret) if secret.strip() else None)
 
 
 def web_app(bot: SlackBot) -> web.Application:
     """The HTTP endpoint Slack posts commands, interactivity and events to, with GET
-    /healthz and GET /metrics (no Slack signature needed for those). Once the bot is
-    stopping, Slack's requests get 503: events are sent again later."""
+    /healthz (no Slack signature needed). Once the bot is
+    stopping, Slack's requests get 503: events are sent again later. A request that is
+    not signed, a replay, or a body Bolt cannot read never reaches a listener (gate.py)."""
 
     async def events(request: web.Request) -> web.Response:
         if bot.app.in_flight.stopping:
             return web.Response(status=503)
-        response = await bot.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        refusal = await gate.admit(await request.read(), request.headers, bot.verifier,
+                                   bot.app.store)
+        if refusal is None:
+            try:
+                bolt_request = await to_bolt_request(request)
+                refusal = gate.readable(bolt_request.body)
+            except Exception as exc:  # noqa: BLE001 - whatever Bolt's parser raises
+                refusal = gate.Refusal(400, f"unreadable body ({type(exc).__name__})")
+        if refusal is not None:
+            log.info("slack request refused: %s (%d)", refusal.reason, refusal.status)
+            return web.Response(status=refusal.status)
+        return await to_aiohttp_response(await bot.bolt.async_dispatch(bolt_request))
 
     application = httpsafe.application()
     application.router.add_post(EVENTS_PATH, events)
@@ -100,6 +112,9 @@ async def serve(settings: Settings, host: str, port: int | None,
     """Run until SIGINT/SIGTERM: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on `port`
     (default 3000); then stop cleanly. Tips and follow-ups go out from a background task
     meanwhile (bot/wellness/scheduler.py)."""
+    socket_mode = bool(settings.get("slack_app_token"))
+    public = port if socket_mode else port or HTTP_PORT
+    metrics_at = metrics_listener_port(settings, metrics_port, (public,))
     app = build_app(settings)
     bot = create(app, settings)
     servers: list[web.AppRunner] = []
@@ -107,17 +122,16 @@ async def serve(settings: Settings, host: str, port: int | None,
     background = contextlib.AsyncExitStack()
 
     async def begin() -> None:
-        if settings.get("slack_app_token"):
+        if socket_mode:
             sockets.append(await start_socket_mode(bot, settings.get("slack_app_token")))
             log.info("slack: connected in Socket Mode")
-            ops_port = metrics_port or port
+            if public:
+                servers.append(await start_ops_server(app, host, public, metrics=False))
         else:
-            http_port = port or HTTP_PORT
-            servers.append(await start_http(bot, host, http_port))
-            log.info("slack: listening on http://%s:%d%s", host, http_port, EVENTS_PATH)
-            ops_port = metrics_port if metrics_port != http_port else None
-        if ops_port:
-            servers.append(await start_ops_server(app, host, ops_port))
+            servers.append(await start_http(bot, host, public or HTTP_PORT))
+            log.info("slack: listening on http://%s:%d%s", host, public, EVENTS_PATH)
+        if (metrics := await start_metrics(app, settings, metrics_at)) is not None:
+            servers.append(metrics)
         await background.enter_async_context(running(scheduler(app, bot.client)))
 
     async def end() -> None:
@@ -146,11 +160,11 @@ def register(subparsers: Any) -> None:
         "slack", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
     )
     parser.add_argument("--port", type=port, metavar="N",
-                        help=f"HTTP mode: port for /slack/events, /healthz and /metrics "
-                             f"(default {HTTP_PORT}); Socket Mode: port for /healthz and "
-                             "/metrics unless --metrics-port is given")
+                        help=f"HTTP mode: port for /slack/events and /healthz "
+                             f"(default {HTTP_PORT}); Socket Mode: port for /healthz")
     parser.add_argument("--host", default="0.0.0.0",
                         help="address to listen on (default 0.0.0.0)")
     parser.add_argument("--metrics-port", type=port, metavar="N",
-                        help="serve /healthz and /metrics on this port too (for Socket Mode)")
+                        help="serve /metrics (and /healthz) on BACKCHECK_METRICS_HOST:N "
+                             "(default: BACKCHECK_METRICS_PORT; unset: no metrics)")
     parser.set_defaults(handler=run)

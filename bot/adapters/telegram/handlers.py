@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot import commands
 from bot.adapters.telegram.flood import FloodWait
 from bot.adapters.telegram.inbound import is_shared, session_key, to_incoming
-from bot.adapters.telegram.render import MAX_TEXT, messages
+from bot.adapters.telegram.render import MAX_TOAST, messages, shortened
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.app import App
 from bot.i18n import FALLBACK
@@ -163,7 +163,7 @@ async def _answer(query: CallbackQuery, text: str | None) -> None:
     """Answer a callback query. A query too old to answer, or a failed answer, must not
     stop the replies that follow it."""
     try:
-        await query.answer(text)
+        await query.answer(None if text is None else shortened(text, MAX_TOAST))
     except TelegramError as exc:
         log.info("callback query not answered: %s", type(exc).__name__)
 
@@ -171,7 +171,7 @@ async def _answer(query: CallbackQuery, text: str | None) -> None:
 async def _edit(message: Message, text: str) -> None:
     """Show the chosen answer in the question's message, without its buttons."""
     try:
-        await message.edit_text(text[:MAX_TEXT])
+        await message.edit_text(shortened(text))
     except BadRequest as exc:  # unchanged, too old to edit or deleted: the reply still follows
         if "not modified" not in exc.message.lower():
             log.info("answered question not edited: %s", type(exc).__name__)

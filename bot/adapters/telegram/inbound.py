@@ -30,11 +30,14 @@ def is_shared(update: Update) -> bool:
 
 
 def command(text: str) -> tuple[IncomingKind, str]:
-    """`/start`, `/check@bot` -> ("start", ""); `/language sv` -> ("command", "language sv")."""
+    """`/start`, `/check@bot` -> ("start", ""); `/language sv` -> ("command", "language sv");
+    a command that is unknown or not a person's to give (`/followup`) -> the help."""
     words = text.split()
     name = (words[0] if words else "/")[1:].split("@")[0].lower()
-    parsed = commands.parse_value(name)
-    if parsed is not None and parsed.name == "start":  # /start, or its menu name /check
+    parsed = commands.given(name)
+    if parsed is None:
+        return "command", "help"
+    if parsed.name == "start":  # /start, or its menu name /check
         return "start", ""
     return "command", " ".join([name, *(w.lower() for w in words[1:2])])
 

@@ -1,6 +1,9 @@
 """Replies -> Telegram messages: text cut to Telegram's limits and inline keyboards whose
 `callback_data` stays within 64 bytes. Pure functions, no I/O, no prose.
 
+Telegram counts every text limit in UTF-16 code units (`paging.utf16_units`): 🚑, 🚨, 📅
+and 🏠 are two each, so a text of 4,096 Python characters can be too long.
+
 callback_data is `a|<token>|<option id>` for an answer and `c|<token>|<command>` for a
 command. The token is the engine's stale-button token, so a button from an earlier turn
 or a finished check is recognised by the engine; anything that does not parse is garbled
@@ -14,14 +17,15 @@ import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import CallbackQueryLimit, InlineKeyboardButtonLimit, MessageLimit
 
 from bot import paging
 from bot.types import Button, IncomingKind, Reply
 
 log = logging.getLogger("backcheck.telegram")
 
-MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096 UTF-16 code units
+MAX_TOAST = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)  # 200 UTF-16 code units
 MAX_DATA = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)  # 64 bytes
 PREFIX: dict[str, IncomingKind] = {"a": "answer", "c": "command"}
 _DATA = re.compile(
@@ -78,10 +82,20 @@ def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
 
 
+def units(text: str) -> int:
+    """The length of a text as Telegram counts it (UTF-16 code units)."""
+    return paging.utf16_units(text)
+
+
 def chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Text in pieces of at most `limit` characters, cut at line breaks where possible,
-    else at a space, else anywhere. Never returns an empty piece."""
-    return paging.split(text, limit, ("\n", " "))
+    """Text in pieces of at most `limit` UTF-16 code units, cut at line breaks where
+    possible, else at a space, else anywhere. Never returns an empty piece."""
+    return paging.split(text, limit, ("\n", " "), size=units)
+
+
+def shortened(text: str, limit: int = MAX_TEXT) -> str:
+    """Text cut to at most `limit` UTF-16 code units (an edited message, a toast)."""
+    return paging.truncate(text, limit, units)
 
 
 def messages(reply: Reply, username: str = "") -> list[tuple[str, InlineKeyboardMarkup | None]]:
@@ -105,12 +119,12 @@ def messages(reply: Reply, username: str = "") -> list[tuple[str, InlineKeyboard
 
 
 def _pack(sections: tuple[str, ...], limit: int = MAX_TEXT) -> list[str]:
-    """Join sections into messages of at most `limit` characters, breaking only between
-    sections (and inside a section only when it alone is too long)."""
+    """Join sections into messages of at most `limit` UTF-16 code units, breaking only
+    between sections (and inside a section only when it alone is too long)."""
     packed: list[str] = []
     for section in sections:
         for piece in chunks(section, limit):
-            if packed and len(packed[-1]) + 2 + len(piece) <= limit:
+            if packed and units(packed[-1]) + 2 + units(piece) <= limit:
                 packed[-1] += "\n\n" + piece
             else:
                 packed.append(piece)

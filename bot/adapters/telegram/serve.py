@@ -6,10 +6,11 @@ store on every update, so nothing about a conversation lives in this process. Fl
 control (HTTP 429) is waited out by PTB's AIORateLimiter for up to a minute in all
 (flood.py), then counted as an error.
 
-Long polling by default, with /healthz and /metrics on `--metrics-port`; with
-`--webhook-url` updates arrive on backcheck's own aiohttp server, which serves /healthz
-and /metrics on the same port (webhook.py). On SIGTERM / SIGINT the bot stops taking
-updates, finishes the ones it holds (replies sent), closes the store and exits 0.
+Long polling by default; with `--webhook-url` updates arrive on backcheck's own aiohttp
+server, which serves /healthz on the same port (webhook.py). /metrics (and /healthz) only
+on its own listener: BACKCHECK_METRICS_PORT or `--metrics-port` (bot/ops.py). On SIGTERM /
+SIGINT the bot stops taking updates, finishes the ones it holds (replies sent), closes the
+store and exits 0.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bot.app import App
 from bot.compose import build_app
 from bot.config import Settings, port
 from bot.lifecycle import run_until_signal, shutdown
-from bot.ops import start_ops_server
+from bot.ops import metrics_listener_port, start_metrics
 from bot.wellness.scheduler import running
 
 log = logging.getLogger("backcheck.telegram")
@@ -42,7 +43,7 @@ TgApp = Application[Any, Any, Any, Any, Any, Any]
 async def start(application: TgApp, webhook: Webhook | None = None,
                 poll_timeout: float = 30.0) -> None:
     """Connect (getMe), register the command menu, and start receiving updates: long
-    polling, or the webhook server (with /healthz and /metrics) and setWebhook."""
+    polling, or the webhook server (with /healthz) and setWebhook."""
     await connect(application)
     if application.post_init is not None:
         await application.post_init(application)
@@ -87,8 +88,11 @@ def _polling_error(exc: TelegramError) -> None:
 async def serve(app: App, settings: Settings, webhook: Webhook | None,
                 metrics_port: int | None = None) -> None:
     """Run until SIGINT or SIGTERM, then stop taking updates, finish the ones in hand and
-    close the store (bot/lifecycle.py). /healthz and /metrics on `metrics_port` (and on
-    the webhook's port); tips and follow-ups go out from a background task meanwhile."""
+    close the store (bot/lifecycle.py). /metrics and /healthz on `metrics_port` (else
+    BACKCHECK_METRICS_PORT), /healthz on the webhook's port too; tips and follow-ups go
+    out from a background task meanwhile."""
+    metrics_at = metrics_listener_port(settings, metrics_port,
+                                       (webhook.port if webhook else None,))
     application = build_application(app, settings.get("telegram_bot_token"),
                                     settings.get("telegram_api_base_url"),
                                     polling=webhook is None)
@@ -97,8 +101,8 @@ async def serve(app: App, settings: Settings, webhook: Webhook | None,
 
     async def begin() -> None:
         await start(application, webhook)
-        if metrics_port and (webhook is None or metrics_port != webhook.port):
-            ops.append(await start_ops_server(app, "0.0.0.0", metrics_port))
+        if (metrics := await start_metrics(app, settings, metrics_at)) is not None:
+            ops.append(metrics)
         log.info("telegram bot @%s running (%s)", application.bot.username,
                  "webhook" if webhook else "long polling")
         await background.enter_async_context(running(scheduler(app, application.bot)))
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.webhook_url:
         settings.require("TELEGRAM_WEBHOOK_SECRET")
         webhook = check_webhook(args.webhook_url, settings.get("telegram_webhook_secret"),
-                                args.port)
+                                args.port, args.host)
     asyncio.run(serve(build_app(settings), settings, webhook, args.metrics_port))
     return 0
 
@@ -138,9 +142,11 @@ def register(subparsers: Any) -> None:
                         help="public HTTPS URL Telegram posts updates to; needs "
                              "TELEGRAM_WEBHOOK_SECRET")
     parser.add_argument("--port", type=port, default=8443,
-                        help="port to listen on (0.0.0.0) in webhook mode, also for /healthz "
-                             "and /metrics (default 8443)")
+                        help="port to listen on in webhook mode, also for /healthz "
+                             "(default 8443)")
+    parser.add_argument("--host", default="0.0.0.0",
+                        help="address to listen on in webhook mode (default 0.0.0.0)")
     parser.add_argument("--metrics-port", type=port, metavar="N",
-                        help="serve /healthz and /metrics on 0.0.0.0:N (for long polling; "
-                             "in webhook mode they are on --port anyway)")
+                        help="serve /metrics (and /healthz) on BACKCHECK_METRICS_HOST:N "
+                             "(default: BACKCHECK_METRICS_PORT; unset: no metrics)")
     parser.set_defaults(handler=run)

@@ -1,5 +1,5 @@
-"""Telegram webhook mode on backcheck's own aiohttp server, so /healthz and /metrics are
-served on the webhook's port (PTB's own webhook server is tornado and serves nothing else).
+"""Telegram webhook mode on backcheck's own aiohttp server, so /healthz is served on the
+webhook's port (PTB's own webhook server is tornado and serves nothing else).
 
 This is PTB's "custom webhook" pattern: the Application is built without an Updater; a
 route at the webhook URL's path checks Telegram's secret token header, reads the update
@@ -52,17 +52,18 @@ class Webhook:
         return urlparse(self.url).path or "/"
 
 
-def check_webhook(url: str, secret: str, port: int) -> Webhook:
+def check_webhook(url: str, secret: str, port: int, listen: str = "0.0.0.0") -> Webhook:
     """Webhook settings, or ConfigError naming the option that is wrong. The secret has
     been checked by `Settings` (TELEGRAM_WEBHOOK_SECRET)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("https", "http") or not parsed.netloc:
         raise ConfigError(f"--webhook-url {url!r}: expected https://host/path")
-    return Webhook(url, secret, port)
+    return Webhook(url, secret, port, listen)
 
 
 class WebhookServer:
-    """Receives Telegram's POSTs for one Application; serves /healthz and /metrics too."""
+    """Receives Telegram's POSTs for one Application; serves /healthz too (never /metrics:
+    this port is public)."""
 
     def __init__(self, application: TgApp, webhook: Webhook, app: App) -> None:
         self.application, self.webhook, self.app = application, webhook, app
@@ -70,7 +71,7 @@ class WebhookServer:
         self.runner: web.AppRunner | None = None
 
     def web_app(self) -> web.Application:
-        """The routes: POST at the webhook path, GET /healthz and GET /metrics."""
+        """The routes: POST at the webhook path and GET /healthz."""
         web_app = httpsafe.application()
         web_app.router.add_post(self.webhook.path, self.receive)
         add_ops_routes(web_app, self.app)
@@ -103,7 +104,7 @@ class WebhookServer:
             raise ConfigError(f"--webhook-url was refused by Telegram: {exc.message}") from exc
 
     async def close(self) -> None:
-        """Stop serving (updates, /healthz and /metrics alike)."""
+        """Stop serving (updates and /healthz alike)."""
         self.accepting = False
         if self.runner is not None:
             await self.runner.cleanup()

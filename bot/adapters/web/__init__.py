@@ -90,7 +90,7 @@ PLATFORM = Platform(
     person_example="web:<session id> (the 66-character backcheck_session cookie)",
     # The page shows the person's own choice itself; it cannot be written to later, and a
     # page is always one person's: no shared chats.
-    capabilities=Capabilities(),
+    capabilities=Capabilities(anonymous=True),
     cli="bot.adapters.web.serve",
     variables=(
         Var("BACKCHECK_WEB_ORIGINS", "web_origins",

@@ -73,7 +73,7 @@ def decode(body: bytes) -> dict[str, Any] | None:
     """A request body's JSON object; None for a body that is not one (not even JSON)."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
         return None
     return data if isinstance(data, dict) else None
 
@@ -108,7 +108,8 @@ def turn_of(data: dict[str, Any] | None, key: SessionKey,
         text = data["text"]
         if not isinstance(text, str):
             return Rejected("bad_request")
-        return Incoming(key, "text", text, lang_hint=hint)  # App cuts it to bot.app.MAX_TEXT
+        # the token of the question the page shows, if any: the text answers that one only
+        return Incoming(key, "text", text, token, hint)  # App cuts it to bot.app.MAX_TEXT
     return Rejected("bad_request")
 
 

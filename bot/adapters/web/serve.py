@@ -5,13 +5,14 @@
     GET  /api/state    where the check stands (a new visitor: the intro and question 1)
     POST /api/turn     one turn in, the replies out (bot/adapters/web/inbound.py, render.py)
     GET  /api/ui       the page's words in one language (the widget's button label)
-    GET  /healthz /metrics
+    GET  /healthz
 
 The session is an anonymous random id: an HttpOnly SameSite=Strict cookie on the bot's
 own page, or the `X-Backcheck-Session` header that the page inside the widget's iframe
 holds (a cookie there would be a third-party cookie). Only BACKCHECK_WEB_ORIGINS may frame
 the page (CSP frame-ancestors) or call the API from elsewhere (CORS). Nothing about a
-request is logged: no access log, no address, no body.
+request is logged: no access log, no address, no body. /metrics is never on this port
+(bot/ops.py): only on BACKCHECK_METRICS_PORT, when set.
 
 The server is built by bot/httpsafe.py like every other (body cap, read timeouts, security
 headers); the page sets its own Content-Security-Policy, whose frame-ancestors name the
@@ -39,7 +40,7 @@ from bot.commands import Command
 from bot.compose import build_app
 from bot.config import Settings, port
 from bot.lifecycle import run_until_signal, shutdown
-from bot.ops import add_ops_routes, bound_port
+from bot.ops import add_ops_routes, bound_port, metrics_listener_port, start_metrics
 from bot.types import Incoming, Reply
 
 __all__ = ["COOKIE", "HEADER", "WebChat", "page_csp", "register", "serve", "start"]
@@ -53,7 +54,7 @@ UI_KEYS = ("title", "language_label", "log_label", "answers_label", "type_label"
            "you", "progress_label", "back", "restart", "help", "privacy", "forget",
            "menu_label", "summary_title", "copy", "copied", "copy_failed", "print",
            "download", "download_name", "start", "offline", "widget_open", "widget_close",
-           "widget_title")
+           "widget_title", "forget_confirm", "forget_yes", "forget_no", "forgotten")
 STATUS = {"bad_json": 400, "bad_request": 400, "forged": 400, "unknown_session": 404,
           "too_large": 413, "slow_down": 429, "origin": 403, "stopping": 503}
 CURRENT = Command("current").text()  # where a check stands, changing nothing
@@ -206,6 +207,10 @@ class WebChat:
                                known_lang=page_lang, extra={"ended": True} if forgotten else None)
         if forgotten and not header_mode:  # the session ends: its id is never used again
             transport.forget_cookie(response)
+        elif not header_mode:  # the cookie lives as long as the stored check: it slides too
+            transport.set_cookie(response, session or "",
+                                 secure=transport.secure(request, self.settings),
+                                 max_age=self.session_ttl)
         return response
 
     async def ui_strings(self, request: web.Request) -> web.Response:
@@ -286,6 +291,7 @@ async def start(chat: WebChat, host: str, port_number: int) -> web.AppRunner:
 
 async def serve(settings: Settings, host: str, port_number: int) -> None:
     """Run until SIGINT/SIGTERM, then finish the turns in flight and close the store."""
+    metrics_at = metrics_listener_port(settings, public=(port_number,))
     app = build_app(settings)
     chat = WebChat(app, WebSettings.of(settings), settings.session_ttl,
                    ids=SessionIds.of(settings.secret_key))
@@ -293,6 +299,8 @@ async def serve(settings: Settings, host: str, port_number: int) -> None:
 
     async def begin() -> None:
         runners.append(await start(chat, host, port_number))
+        if (metrics := await start_metrics(app, settings, metrics_at)) is not None:
+            runners.append(metrics)
 
     async def end() -> None:
         # shutdown marks the App stopping first: the API answers 503, /healthz "stopping"
@@ -316,7 +324,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "web", help="serve the check as a web page and an embeddable widget")
     parser.add_argument("--port", type=port, default=DEFAULT_PORT, metavar="N",
-                        help=f"port for the page, /api, /healthz and /metrics "
+                        help=f"port for the page, /api and /healthz "
                              f"(default {DEFAULT_PORT})")
     parser.add_argument("--host", default="0.0.0.0",
                         help="address to listen on (default 0.0.0.0)")

@@ -84,10 +84,12 @@
       return;
     }
     var shown = false;
-    (data.messages || []).forEach(function (m) { shown = show(m) || shown; });
-    if ((command === "forget" || data.ended) && !(data.messages || []).some(isError)) {
-      storeSession(null);
-      startButton();
+    var ended = (command === "forget" || data.ended) && !(data.messages || []).some(isError);
+    if (!ended) {
+      (data.messages || []).forEach(function (m) { shown = show(m) || shown; });
+    }
+    if (ended) {
+      forgotten();  // "Delete my answers", or forget typed: nothing of the check stays
     } else if ((data.messages || []).some(function (m) { return m.type === "notice"; })) {
       loadState(true);  // an old button: show where the check stands now
     } else if (!shown) {
@@ -131,6 +133,7 @@
       b.type = "button";
       b.dataset.command = item[0];
       b.addEventListener("click", function () {
+        if (item[0] === "forget") { confirmForget(b); return; }
         send({ command: item[0], token: token }, item[1]);
       });
       menu.appendChild(b);
@@ -171,6 +174,7 @@
     if (m.lead) { say(m.lead, "bot"); }
     var box = say(m.text, "bot question");
     box.dataset.question = m.id || "";
+    box.tabIndex = -1;  // focus goes to the question, never to an answer Enter would give
     progress(m.progress, m.progress_text);
     token = m.token;
     offer(m.buttons, m.id);
@@ -276,12 +280,73 @@
       box.appendChild(button);
     });
     if (questionId !== undefined) { box.dataset.question = questionId || ""; }
-    if (lastChoices.length && !keepFocus) { box.firstChild.focus(); }
+    var offered = {};
+    lastChoices.forEach(function (b) { if (b.kind === "command") { offered[b.id] = true; } });
+    document.querySelectorAll("#menu button").forEach(function (b) {
+      b.hidden = !!offered[b.dataset.command];  // "Start again" once, not in both places
+    });
+    if (lastChoices.length && !keepFocus) { focusAfterOffer(box); }
+  }
+
+  // Never an answer button: Enter there would answer a question (perhaps a warning sign)
+  // the person has not read. The open question's text takes the focus instead.
+  function focusAfterOffer(box) {
+    var answers = lastChoices.some(function (b) { return b.kind === "answer"; });
+    var asked = $("log").querySelectorAll(".question");
+    if (answers && asked.length) { asked[asked.length - 1].focus(); }
+    else if (!answers) { box.firstChild.focus(); }
+  }
+
+  // -- deleting everything ------------------------------------------------------------------
+
+  // "Delete my answers" asks first, inline (a dialog the page draws, not window.confirm):
+  // the question, Delete and Cancel; Cancel gives the focus back to the menu item.
+  function confirmForget(opener) {
+    if ($("confirm")) { $("confirm-no").focus(); return; }
+    var box = el("div", "confirm");
+    box.id = "confirm";
+    box.setAttribute("role", "alertdialog");
+    box.setAttribute("aria-labelledby", "confirm-text");
+    var text = el("p", null, ui.forget_confirm);
+    text.id = "confirm-text";
+    box.appendChild(text);
+    var yes = action(ui.forget_yes, function () {
+      box.remove();
+      send({ command: "forget", token: token });
+    });
+    yes.classList.add("danger");
+    var no = action(ui.forget_no, function () { box.remove(); opener.focus(); });
+    no.id = "confirm-no";
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.stopPropagation(); box.remove(); opener.focus(); }
+    });
+    box.appendChild(yes);
+    box.appendChild(no);
+    $("menu").after(box);
+    no.focus();
+  }
+
+  // After deleting: nothing of the check stays on screen, and a new check is the only
+  // thing on offer.
+  function forgotten() {
+    storeSession(null);
+    token = null;
+    $("log").replaceChildren();
+    progress(null);
+    $("menu").hidden = true;
+    $("typed").hidden = true;
+    say(ui.forgotten, "bot");
+    startButton();
   }
 
   function startButton() {
     offer([]);
-    var b = action(ui.start, function () { $("choices").replaceChildren(); loadState(); });
+    var b = action(ui.start, function () {
+      $("choices").replaceChildren();
+      $("menu").hidden = false;
+      $("typed").hidden = false;
+      loadState();
+    });
     b.classList.add("choice");
     $("choices").appendChild(b);
     b.focus();
@@ -302,7 +367,8 @@
     var text = input.value;
     if (!text.trim() || busy) { return; }
     input.value = "";
-    send({ text: text }, text);
+    // with the token of the question on screen: typed text answers that question only
+    send(token ? { text: text, token: token } : { text: text }, text);
   });
 
   window.addEventListener("afterprint", function () {

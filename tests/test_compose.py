@@ -17,7 +17,7 @@ import redis
 import yaml
 from drive import SECRET_KEY
 from redis_server import RedisServer
-from support import make_app, pick
+from support import make_app
 
 from bot.cli import build_parser
 from bot.config import ENV_FILE, VARIABLES

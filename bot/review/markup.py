@@ -18,10 +18,26 @@ def tag(name: str, inner: str, cls: str = "", **attrs: str) -> str:
     return f"<{name}{klass}{extra}>{inner}</{name}>"
 
 
+class Wide(str):
+    """A table cell (HTML) that spans `cols` columns: one text that reads the same in
+    both languages is printed once across them."""
+
+    cols: int = 2
+
+    def __new__(cls, html_text: str, cols: int = 2) -> Wide:
+        made = super().__new__(cls, html_text)
+        made.cols = cols
+        return made
+
+
+def _td(cell: str) -> str:
+    return tag("td", cell, colspan=str(cell.cols)) if isinstance(cell, Wide) else tag("td", cell)
+
+
 def table(head: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
-    """A table: `head` is plain text, each row's cells are HTML."""
+    """A table: `head` is plain text, each row's cells are HTML (a `Wide` cell spans)."""
     top = tag("thead", tag("tr", "".join(tag("th", esc(h)) for h in head))) if any(head) else ""
-    body = "".join(tag("tr", "".join(tag("td", c) for c in row)) for row in rows)
+    body = "".join(tag("tr", "".join(_td(c) for c in row)) for row in rows)
     return tag("table", top + tag("tbody", body), cls)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from bot.engine.render import outcome
 from bot.review.content import REGIONS, Answers, ResultKey, Review, option_label
-from bot.review.markup import esc, section, table, tag
+from bot.review.markup import Wide, esc, section, table, tag
 
 BULLET = "• "
 Texts = tuple[str, ...]  # one text per language, in the review's language order
@@ -37,12 +37,10 @@ class Split:
 
     shown_in: dict[Line, list[int]] = field(default_factory=dict)
     lines: dict[int, list[Line]] = field(default_factory=dict)  # result -> its lines
-    keep_own: set[Texts] = field(default_factory=set)  # titles never shared ("why")
 
     def shared(self) -> list[Line]:
         """Lines more than one result shows, by section (in the order first seen)."""
-        found = [line for line, where in self.shown_in.items()
-                 if len(where) > 1 and line.title not in self.keep_own]
+        found = [line for line, where in self.shown_in.items() if len(where) > 1]
         order = {title: i for i, title in reversed(list(enumerate(x.title for x in found)))}
         return sorted(found, key=lambda line: order[line.title])
 
@@ -80,8 +78,7 @@ def lines_of(review: Review, path: Answers, region: str = REGIONS[0]) -> list[Li
 
 def split(review: Review) -> Split:
     """Cut every reachable result into lines and count where each is shown."""
-    why = tuple(review.tr(lang).t("outcome.why_title") for lang in review.langs)
-    found = Split(keep_own={why})
+    found = Split()
     for number, (_, path) in enumerate(review.results(), 1):
         found.lines[number] = lines_of(review, path)
         for line in found.lines[number]:
@@ -118,14 +115,34 @@ def _lines_table(review: Review, lines: list[Line],
             titles = [tag("strong", esc(t)) for t in line.title]
             rows.append(["", *titles, ""] if shared else titles)
         last = line.title
-        cells = [esc(t) for t in line.text]
+        cells = _texts(line.text)
         if shared:
             ids, found = shared
-            cells = [tag("code", ids[line]), *cells, esc(spans(found.shown_in[line]))]
+            cells = [tag("code", ids[line]), *cells,
+                     esc(shown_in(found.shown_in[line], len(found.lines)))]
         rows.append(cells)
     languages = [_language(lang) for lang in review.langs]
     head = ["line", *languages, "shown in results"] if shared else ["" for _ in languages]
     return table(head, rows, "texts lines")
+
+
+def _texts(texts: Texts) -> list[str]:
+    """A cell per language, or one cell across them when every language reads the same
+    (an address, a source's title): printed once."""
+    if len(texts) > 1 and len(set(texts)) == 1:
+        return [Wide(esc(texts[0]), len(texts))]
+    return [esc(t) for t in texts]
+
+
+def shown_in(numbers: Sequence[int], total: int) -> str:
+    """The results that show a line, as runs ("2–51, 53") or, when fewer words, as the
+    ones that do not ("all but 1, 52")."""
+    missing = sorted(set(range(1, total + 1)) - set(numbers))
+    listed = spans(numbers)
+    if not missing:
+        return "all"
+    other = "all but " + spans(missing)
+    return other if len(other) < len(listed) else listed
 
 
 def _language(lang: str) -> str:
@@ -134,17 +151,24 @@ def _language(lang: str) -> str:
 
 def _result(review: Review, number: int, key: ResultKey, path: Answers, found: Split,
             ids: dict[Line, str]) -> str:
+    """One result as what is its own: level, "may fit", the shortest answers, its own
+    lines (if any) and the ids of the shared lines it shows — the why lines named apart."""
     flow, en = review.flow, review.tr("en")
     level, fits = key
-    headline = en.t(f"level.{level}.headline")
     title = (f"{number}. " + tag("span", esc(level), f"level-{level}")
-             + esc(f" – {headline} · may fit: {', '.join(fits) or 'nothing in particular'}"))
+             + esc(f" · may fit: {', '.join(fits) or 'nothing in particular'}"))
     steps = " · ".join(f"{q} = {option_label(en, flow.nodes[q], a)}" for q, a in path)
-    also = spans([int(ids[line][1:]) for line in found.lines[number] if line in ids], "S")
+    why_title = tuple(review.tr(lang).t("outcome.why_title") for lang in review.langs)
+    shown = [line for line in found.lines[number] if line in ids]
+    why = spans([int(ids[x][1:]) for x in shown if x.title == why_title], "S")
+    also = spans([int(ids[x][1:]) for x in shown if x.title != why_title], "S")
+    own = found.own(number)
     return tag("div", tag("h3", title)
                + tag("p", esc(f"Shortest answers that reach it ({len(path)}): {steps}"), "path")
-               + _lines_table(review, found.own(number))
-               + tag("p", esc("Shared lines it shows too: " + also), "muted"),
+               + (_lines_table(review, own) if own else "")
+               + tag("p", tag("strong", esc("Why: ")) + esc(why or "its own lines above")
+                     + tag("strong", esc(" · Shared lines: ")) + esc(also or "none"),
+                     "muted"),
                "box result", id=f"r-{number}")
 
 
@@ -157,7 +181,8 @@ def _regional(review: Review) -> str:
             for was, now in zip(base, lines_of(review, path, region), strict=False):
                 if was.text != now.text:
                     seen.setdefault((region, now.text), []).append(number)
-    rows = [[esc(region), *(esc(t) for t in texts), esc(spans(numbers))]
+    total = len(review.results())
+    rows = [[esc(region), *_texts(texts), esc(shown_in(numbers, total))]
             for (region, texts), numbers in seen.items()]
     return (tag("h3", esc(f"In {', '.join(REGIONS[1:])}: the lines that read differently"))
             + tag("p", esc("Numbers and places of care come from the region "
@@ -174,10 +199,11 @@ def results(review: Review) -> str:
     intro = tag("p", esc(
         f"{len(reached)} distinct results (level × “may fit” list) can be reached over the "
         f"{review.explored.paths} paths, most urgent first. Every word a person reads at a "
-        "result is here, in English and Swedish: a line that several results show is printed "
-        f"once in 6a with the results that show it ({len(ids)} lines); each result in 6b "
-        "shows its shortest answers, why, and the lines that are its own, then the ids of "
-        "the shared lines it shows too."))
+        "result is here, in English and Swedish: a line that several results show — an "
+        f"answer that decided it (“why”), a test, advice — is printed once in 6a with the "
+        f"results that show it ({len(ids)} lines); each result in 6b shows its shortest "
+        "answers, the lines that are its own, then the ids of the shared lines it shows: "
+        "first the why lines, then the rest."))
     blocks = [_result(review, i, key, path, found, ids)
               for i, (key, path) in enumerate(reached, 1)]
     return section("results", "6. Every result the check can give", intro

@@ -149,26 +149,38 @@ def _language(lang: str) -> str:
     return {"en": "English", "sv": "Svenska"}.get(lang, lang)
 
 
+def _steps(review: Review, path: Answers) -> str:
+    """The answers in the order asked, a run of questions with the same answer written
+    once: "no: cold_pale_foot, severe_weakness · yes: spreading_weakness"."""
+    flow, en = review.flow, review.tr("en")
+    runs: list[tuple[str, list[str]]] = []
+    for question, answer in path:
+        label = option_label(en, flow.nodes[question], answer)
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(question)
+        else:
+            runs.append((label, [question]))
+    return " · ".join(f"{label}: {', '.join(questions)}" for label, questions in runs)
+
+
 def _result(review: Review, number: int, key: ResultKey, path: Answers, found: Split,
             ids: dict[Line, str]) -> str:
-    """One result as what is its own: level, "may fit", the shortest answers, its own
-    lines (if any) and the ids of the shared lines it shows — the why lines named apart."""
-    flow, en = review.flow, review.tr("en")
+    """One result as what is its own: level, "may fit", the ids of the shared lines it
+    shows (the why lines named apart), the shortest answers, and its own lines if any."""
     level, fits = key
     title = (f"{number}. " + tag("span", esc(level), f"level-{level}")
              + esc(f" · may fit: {', '.join(fits) or 'nothing in particular'}"))
-    steps = " · ".join(f"{q} = {option_label(en, flow.nodes[q], a)}" for q, a in path)
     why_title = tuple(review.tr(lang).t("outcome.why_title") for lang in review.langs)
     shown = [line for line in found.lines[number] if line in ids]
     why = spans([int(ids[x][1:]) for x in shown if x.title == why_title], "S")
     also = spans([int(ids[x][1:]) for x in shown if x.title != why_title], "S")
     own = found.own(number)
-    return tag("div", tag("h3", title)
-               + tag("p", esc(f"Shortest answers that reach it ({len(path)}): {steps}"), "path")
-               + (_lines_table(review, own) if own else "")
-               + tag("p", tag("strong", esc("Why: ")) + esc(why or "its own lines above")
-                     + tag("strong", esc(" · Shared lines: ")) + esc(also or "none"),
-                     "muted"),
+    refs = (tag("strong", esc("why: ")) + esc(why or "its own lines below")
+            + tag("strong", esc(" · shared lines: ")) + esc(also or "none"))
+    return tag("div", tag("h3", title) + tag("span", refs, "refs")
+               + tag("p", esc(f"Shortest answers ({len(path)}), in the order asked: "
+                              + _steps(review, path)), "path")
+               + (_lines_table(review, own) if own else ""),
                "box result", id=f"r-{number}")
 
 
@@ -201,9 +213,9 @@ def results(review: Review) -> str:
         f"{review.explored.paths} paths, most urgent first. Every word a person reads at a "
         "result is here, in English and Swedish: a line that several results show — an "
         f"answer that decided it (“why”), a test, advice — is printed once in 6a with the "
-        f"results that show it ({len(ids)} lines); each result in 6b shows its shortest "
-        "answers, the lines that are its own, then the ids of the shared lines it shows: "
-        "first the why lines, then the rest."))
+        f"results that show it ({len(ids)} lines); each result in 6b shows the ids of the "
+        "shared lines it shows (first the why lines, then the rest), its shortest answers "
+        "and the lines that are its own."))
     blocks = [_result(review, i, key, path, found, ids)
               for i, (key, path) in enumerate(reached, 1)]
     return section("results", "6. Every result the check can give", intro

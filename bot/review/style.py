@@ -76,9 +76,11 @@ table.lines th:last-child { width: 13%; }
   th, td { padding: 1.5px 4px; }
   th { font-size: 8.5pt; }
   .box { padding: 3px 6px; margin: 5px 0; }
-  .result h3 { margin: 0 0 2px; }
+  .result { border: 0; border-top: 1px solid var(--line); border-radius: 0; margin: 0;
+            padding: 2px 0; }
+  .result h3 { display: inline; margin: 0 10px 0 0; font-size: 9pt; }
   .result table { margin: 2px 0; }
-  .result .path { font-size: 8pt; }
+  .result .path { font-size: 8pt; margin: 0; color: var(--muted); }
   .sign td { height: 34px; }
 }
 """

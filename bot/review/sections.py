@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.engine import lint
 from bot.engine.flow import Node
 from bot.review.content import STRUCTURAL, Review, in_words
-from bot.review.markup import esc, section, table, tag
+from bot.review.markup import Wide, esc, section, table, tag
 
 
 def _level(review: Review, level: str, headline: bool = True) -> str:
@@ -26,8 +26,8 @@ def _leads(review: Review, node: Node, option_id: str) -> str:
     leads = review.explored.leads.get((node.id, option_id), {})
     shown = [_lead(review, lead) for lead in sorted(leads, key=lambda x: (x[0] != "n", x))]
     if len(shown) > 1:
-        shown.append(tag("span", "depending on earlier answers", "muted"))
-    return "<br>".join(shown) or tag("span", "never reached", "bad")
+        shown[-1] += " " + tag("span", "(by earlier answers)", "muted")
+    return ", ".join(shown) or tag("span", "never reached", "bad")
 
 
 def _question(review: Review, number: int, node: Node) -> str:
@@ -36,14 +36,12 @@ def _question(review: Review, number: int, node: Node) -> str:
     title = f"{number}. " + tag("code", esc(node.id)) + (
         tag("span", "red flag", "badge red") if red else "")
     en, sv = review.tr("en"), review.tr("sv")
-    words = table(["English", "Svenska"], [[
-        esc(en.t(node.text)) + tag("div", esc("short: " + en.t(node.short)), "muted"),
-        esc(sv.t(node.text)) + tag("div", esc("kort: " + sv.t(node.short)), "muted")]],
-        "two texts")
-    options = table(["answer", "English", "Svenska", "leads to"], [
+    asked = [Wide(esc(en.t(node.text)) + tag("div", esc("short: " + en.t(node.short)), "muted")),
+             Wide(esc(sv.t(node.text)) + tag("div", esc("kort: " + sv.t(node.short)), "muted"))]
+    table_ = table(["answer", "English", "Svenska", "leads to"], [asked, *(
         [tag("code", esc(o.id)), esc(en.t(o.label)), esc(sv.t(o.label)),
-         _leads(review, node, o.id)] for o in node.options])
-    return tag("div", tag("h3", title) + words + options,
+         _leads(review, node, o.id)] for o in node.options)], "asks")
+    return tag("div", tag("h3", title) + table_,
                "box question redflag" if red else "box question",
                id=f"q-{node.id}")
 
@@ -71,7 +69,8 @@ def rules(review: Review) -> str:
     parts = [tag("p", esc("The level is the most urgent level of every rule that holds, so "
                           "it never goes down as answers are added. Levels, least urgent "
                           "first: " + " → ".join(flow.levels) + ".")),
-             table(["#", "when", "level at least", "why (shown to the person)", "source"], rows)]
+             table(["#", "when", "level at least", "why (shown to the person)", "source"], rows,
+                   "rules")]
     parts.append(tag("h3", esc("What the symptoms may fit (never “you have”)")))
     parts.append(table(["may fit", "English name", "when"], [
         [tag("code", esc(f.id)), esc(en.t(f"fit.{f.id}.name")), esc(in_words(flow, en, f.cond))]
@@ -108,7 +107,7 @@ def invariants(review: Review) -> str:
                         "asking a question it needs (a skipped question proves nothing)."),
                "muted")
     return section("invariants", "5. Safety invariants, proved over every path",
-                   summary + table(head, rows) + note)
+                   summary + table(head, rows, "invariants") + note)
 
 
 def _proof(review: Review, name: str) -> str:

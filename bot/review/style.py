@@ -60,6 +60,18 @@ ol.path { margin: 4px 0; padding-left: 22px; }
 table.lines { table-layout: fixed; }
 table.lines th:first-child { width: 6%; }
 table.lines th:last-child { width: 13%; }
+table.asks { table-layout: fixed; }
+table.asks th:nth-child(1) { width: 15%; } table.asks th:nth-child(2) { width: 29%; }
+table.asks th:nth-child(3) { width: 29%; } table.asks th:nth-child(4) { width: 27%; }
+table.rules { table-layout: fixed; }
+table.rules th:nth-child(1) { width: 4%; } table.rules th:nth-child(2) { width: 36%; }
+table.rules th:nth-child(3) { width: 12%; } table.rules th:nth-child(4) { width: 20%; }
+table.rules th:nth-child(5) { width: 28%; }
+table.invariants { table-layout: fixed; }
+table.invariants th:nth-child(1) { width: 30%; } table.invariants th:nth-child(2) { width: 36%; }
+table.invariants th:nth-child(3) { width: 12%; } table.invariants th:nth-child(4) { width: 11%; }
+table.invariants th:nth-child(5) { width: 11%; }
+table.invariants code, table.asks code { overflow-wrap: anywhere; }
 @media print {
   /* Dense for paper, so the whole pack reads in one sitting (issue 19: under 40 pages):
      9 pt body, tight cells and gaps; only the big parts start a new page. */
@@ -82,6 +94,7 @@ table.lines th:last-child { width: 13%; }
   .result table { margin: 2px 0; }
   .result .path { font-size: 8pt; margin: 0; color: var(--muted); }
   .sign td { height: 34px; }
+  table.hazards { font-size: 8.5pt; }
 }
 """
 

@@ -150,17 +150,15 @@ def _language(lang: str) -> str:
 
 
 def _steps(review: Review, path: Answers) -> str:
-    """The answers in the order asked, a run of questions with the same answer written
-    once: "no: cold_pale_foot, severe_weakness · yes: spreading_weakness"."""
+    """The answers that are not "no", in the order asked, and how many were "no": the
+    check asks the same questions for the same answers, so answering as listed and "no"
+    to every other question it asks reaches the result again."""
     flow, en = review.flow, review.tr("en")
-    runs: list[tuple[str, list[str]]] = []
-    for question, answer in path:
-        label = option_label(en, flow.nodes[question], answer)
-        if runs and runs[-1][0] == label:
-            runs[-1][1].append(question)
-        else:
-            runs.append((label, [question]))
-    return " · ".join(f"{label}: {', '.join(questions)}" for label, questions in runs)
+    said = [(q, a, option_label(en, flow.nodes[q], a)) for q, a in path]
+    listed = [f"{q} = {label}" for q, a, label in said if a != "no"]
+    noes = len(said) - len(listed)
+    rest = f"no to the other {noes} asked" if listed else f"no to all {noes} asked"
+    return " · ".join([*listed, rest] if noes else listed)
 
 
 def _result(review: Review, number: int, key: ResultKey, path: Answers, found: Split,
@@ -178,8 +176,8 @@ def _result(review: Review, number: int, key: ResultKey, path: Answers, found: S
     refs = (tag("strong", esc("why: ")) + esc(why or "its own lines below")
             + tag("strong", esc(" · shared lines: ")) + esc(also or "none"))
     return tag("div", tag("h3", title) + tag("span", refs, "refs")
-               + tag("p", esc(f"Shortest answers ({len(path)}), in the order asked: "
-                              + _steps(review, path)), "path")
+               + tag("p", esc(f"Shortest answers ({len(path)}): " + _steps(review, path)),
+                     "path")
                + (_lines_table(review, own) if own else ""),
                "box result", id=f"r-{number}")
 

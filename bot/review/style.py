@@ -85,7 +85,8 @@ table.invariants code, table.asks code { overflow-wrap: anywhere; }
   p { margin: 3px 0; }
   code, .id { font-size: 8.5pt; }
   table { margin: 3px 0 5px; }
-  th, td { padding: 1.5px 4px; }
+  th, td { padding: 1px 4px; }
+  td { font-size: 8.5pt; line-height: 1.25; }
   th { font-size: 8.5pt; }
   .box { padding: 3px 6px; margin: 5px 0; }
   .result { border: 0; border-top: 1px solid var(--line); border-radius: 0; margin: 0;
@@ -109,7 +110,7 @@ def page_css(flow_name: str, version: str) -> str:
     """The printed page: A4, the flow and the content version on every page, page numbers."""
     small = "font: 8pt sans-serif; color: #566573;"
     return (
-        "@page { size: A4; margin: 14mm 11mm 13mm;\n"
+        "@page { size: A4; margin: 13mm 10mm 12mm;\n"
         f"  @top-left {{ content: {_css_string('backcheck clinical review: flow ' + flow_name)};"
         f" {small} }}\n"
         f"  @top-right {{ content: {_css_string('content version ' + version)};"

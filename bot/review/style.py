@@ -78,7 +78,7 @@ table.invariants code, table.asks code { overflow-wrap: anywhere; }
   html { font-size: 9pt; line-height: 1.3; }
   body { max-width: none; padding: 0; }
   .bar { display: none; }
-  .pagebreak { break-before: page; }
+  .pagebreak { break-before: auto; }  /* parts run on; only the sign-off starts a page */
   a { color: inherit; text-decoration: none; }
   h2 { font-size: 12.5pt; margin: 12px 0 5px; }
   h3 { font-size: 9.5pt; margin: 8px 0 3px; }

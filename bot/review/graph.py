@@ -22,7 +22,7 @@ from bot.review.parts import Part, parts
 
 RED, PINK, GREY = "#b03a2e", "#fbe3e1", "#5d6d7e"
 WRAP = 26  # characters per line of a node's label
-NODE_PT, EDGE_PT = 11, 10  # font sizes in the drawing, before any shrinking
+NODE_PT, EDGE_PT = 9.5, 9  # font sizes in the drawing, before any shrinking
 NOTE_OVER = 40  # an edge label longer than this becomes a numbered note under the picture
 MIN_PT = 8  # the smallest text a printed picture may have
 PAGE_PT = (515.0, 600.0)  # the room for a picture on an A4 page (width, height) in points

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -29,7 +28,7 @@ from drive import SECRET_KEY
 from redis_server import free_port
 from slack_stub import TOKEN, Signer, SlackStub, command_form, fixture, interaction_form
 
-from bench.common import ROOT, median, percentile, script_main
+from bench.common import ROOT, median, percentile, script_main, spawn_listening
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 FORM = "application/x-www-form-urlencoded"
@@ -112,23 +111,9 @@ async def start_bot(stub: SlackStub, tmp: Path) -> tuple[asyncio.subprocess.Proc
                BACKCHECK_STORE=f"sqlite:///{tmp / 'slack.sqlite3'}",
                BACKCHECK_LOG_LEVEL="WARNING", BACKCHECK_ENV_FILE=os.devnull,
                BACKCHECK_SECRET_KEY=SECRET_KEY)
-    log = open(tmp / "slack.log", "ab")  # noqa: SIM115 - the child writes to it until it ends
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "slack", "--host", "127.0.0.1", "--port", str(port),
-        env=env, cwd=ROOT, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
-    log.close()
     url = f"http://127.0.0.1:{port}/slack/events"
-    for _ in range(600):
-        try:
-            async with aiohttp.ClientSession() as http, http.post(url, data=b"") as resp:
-                if resp.status:
-                    return proc, url
-        except aiohttp.ClientConnectionError:
-            if proc.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-    raise RuntimeError("backcheck slack did not start: "
-                       + (tmp / "slack.log").read_text(errors="replace")[-2000:])
+    args = ["-m", "bot.cli", "slack", "--host", "127.0.0.1", "--port", str(port)]
+    return await spawn_listening(args, env, ROOT, tmp / "slack.log", url), url
 
 
 async def run_async(settings: dict[str, int]) -> dict[str, Any]:

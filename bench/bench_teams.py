@@ -28,7 +28,7 @@ from drive import SECRET_KEY
 from redis_server import free_port
 from teams_stub import APP_ID, PASSWORD, TENANT, Connector, Microsoft, mint, personal
 
-from bench.common import ROOT, cpu_seconds, median, script_main
+from bench.common import ROOT, cpu_seconds, median, script_main, spawn_listening
 
 FULL = {"people": 40, "activities_per_person": 10, "repeats": 2}
 QUICK = {"people": 4, "activities_per_person": 3, "repeats": 1}
@@ -73,23 +73,8 @@ async def start(kind: str, env: dict[str, str], tmp: Path) -> tuple[Any, str]:
     port = free_port()
     args = (["-m", "bench.bench_teams", "--serve", "echo", str(port)] if kind == "echo" else
             ["-m", "bot.cli", "teams", "--host", "127.0.0.1", "--port", str(port)])
-    log = open(tmp / f"{kind}.log", "ab")  # noqa: SIM115 - the child writes to it until it ends
-    proc = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, cwd=ROOT,
-                                                stdout=log, stderr=log,
-                                                stdin=asyncio.subprocess.DEVNULL)
-    log.close()
     url = f"http://127.0.0.1:{port}/api/messages"
-    for _ in range(600):
-        try:
-            async with aiohttp.ClientSession() as http, http.post(url, data=b"") as resp:
-                if resp.status:
-                    return proc, url
-        except aiohttp.ClientConnectionError:
-            if proc.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{kind} did not start: "
-                       + (tmp / f"{kind}.log").read_text(errors="replace")[-2000:])
+    return await spawn_listening(args, env, ROOT, tmp / f"{kind}.log", url), url
 
 
 def activity(connector: Connector, user: str, text: str, n: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -15,6 +16,8 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -118,3 +121,25 @@ def finish(results: dict[str, Any], table: str, json_path: str | None) -> None:
     if json_path:
         Path(json_path).write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nwritten to {json_path}")
+
+
+async def spawn_listening(args: Sequence[str], env: dict[str, str], cwd: Path, log_path: Path,
+                          url: str) -> Any:
+    """Start `python args...` with its output in `log_path`, and wait until `url` answers a
+    POST (any status); the process. RuntimeError with the log's tail if it never does."""
+    log = open(log_path, "ab")  # noqa: SIM115 - the child writes to it until it ends
+    proc = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, cwd=cwd,
+                                                stdout=log, stderr=log,
+                                                stdin=asyncio.subprocess.DEVNULL)
+    log.close()
+    for _ in range(600):
+        try:
+            async with aiohttp.ClientSession() as http, http.post(url, data=b"") as resp:
+                if resp.status:
+                    return proc
+        except aiohttp.ClientConnectionError:
+            if proc.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{' '.join(args)} did not start: "
+                       + log_path.read_text(errors="replace")[-2000:])

@@ -161,8 +161,8 @@ async def finish(running: Sequence[tuple[Any, App]], crowd: list[Person], reader
     assert stats["no_reply"] == stats["errors"] == 0, stats
     # On a starved CPU (CI's two cores, a thousand people at once) a few turns meet a store
     # that took too long: the person gets the kind "try again" reply and does. That is
-    # allowed, rarely; a lost or wrong answer never is (asserted above).
-    assert stats["retries"] <= stats["updates"] * 0.03, stats
+    # allowed, rarely (at most 5% of updates); a lost or wrong answer never is (above).
+    assert stats["retries"] <= stats["updates"] * 0.05, stats
     levels = Counter(next(iter(p.levels)) for p in crowd)
     assert len(levels) >= 4, levels  # the crowd reached most outcomes, not one path
 

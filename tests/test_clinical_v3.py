@@ -40,9 +40,9 @@ async def _answer(bot: TestBot, *answers: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("lang", LANGS)
 async def test_the_very_next_message_after_an_emergency_sign_shows_the_level(lang: str) -> None:
-    flow, locales = shipped()
-    tr = locales.translator(lang, "SE")
+    flow, _ = shipped()
     bot = TestBot(lang=lang)
+    tr = bot.app.words_for("console").translator(lang, "SE")  # the terminal's own words
     await bot.start()
     for answer in EMERGENCY_SIGN:
         bot.pop_all()

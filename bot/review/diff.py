@@ -90,11 +90,7 @@ def _care(diff: Diff, before: Flow, after: Flow) -> None:
     """Each place of care added, removed or changed, by its English name."""
     olds = {p.name_in("en"): _place(p) for p in before.care}
     news = {p.name_in("en"): _place(p) for p in after.care}
-    for name in [*news, *(n for n in olds if n not in news)]:
-        was, now = olds.get(name, ""), news.get(name, "")
-        if was != now:
-            diff.groups["Places of care"].append(Change(_kind(was, now), f"place {name}", "",
-                                                        was, now))
+    _keyed(diff, "Places of care", "place", olds, news)
 
 
 def _place(place: CarePlace) -> str:
@@ -152,11 +148,16 @@ def _logic(diff: Diff, before: _Side, after: _Side) -> None:
             for i in before.flow.invariants}
     news = {i.name: f"{in_words(after.flow, en_new, i.cond)} → at least {i.level}"
             for i in after.flow.invariants}
+    _keyed(diff, "Invariants", "invariant", olds, news)
+
+
+def _keyed(diff: Diff, group: str, label: str, olds: dict[str, str],
+           news: dict[str, str]) -> None:
+    """Each item added, removed or changed between two {name: text} maps, into `group`."""
     for name in [*news, *(n for n in olds if n not in news)]:
         was, now = olds.get(name, ""), news.get(name, "")
         if was != now:
-            diff.groups["Invariants"].append(Change(_kind(was, now), f"invariant {name}", "",
-                                                    was, now))
+            diff.groups[group].append(Change(_kind(was, now), f"{label} {name}", "", was, now))
 
 
 def as_text(diff: Diff) -> str:
